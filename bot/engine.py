@@ -1,0 +1,274 @@
+"""The engine's public API: ``Engine.ingest``, ``Engine.ask``, ``Engine.stream``.
+
+The answer chain is a LangChain ``Runnable`` — condense → retrieve → answer →
+verify — so ``invoke``, ``batch`` and callbacks work; ``Engine.stream`` adds
+token streaming for the chat UI.  One ``Engine`` is safe to share between
+threads (Streamlit sessions share one).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from bot.answer import Answer, Retrieved
+from bot.citations import Claim, renumber_markers, verify
+from bot.conversation import History, carry_over, is_followup, previous_question
+from bot.embeddings import E5Embeddings
+from bot.errors import LLMError
+from bot.extractive import ExtractiveAnswerer
+from bot.index import Index, IngestReport, ProgressFactory
+from bot.retriever import HybridRetriever
+from bot.settings import Settings
+from bot.text import is_cjk
+
+REFUSAL = {
+    "zh": "抱歉，现有资料中没有找到能回答这个问题的依据，因此无法回答。",
+    "en": "Sorry — the documents I have do not contain a basis for answering this question.",
+}
+EMPTY = {"zh": "请输入一个问题。", "en": "Please type a question."}
+FALLBACK = {
+    "zh": "语言模型暂不可用或其回答未通过引用核验，以下为原文摘录。",
+    "en": "The language model was unavailable or its answer failed citation checks; showing quoted text instead.",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def language(text: str) -> str:
+    """``zh`` for Chinese questions, ``en`` otherwise."""
+    return "zh" if is_cjk(text) or not re.search(r"[A-Za-z]", text) else "en"
+
+
+class Engine:
+    """Index + retriever + answer chain, built from ``Settings``."""
+
+    def __init__(self, settings: Settings | None = None, *, collection: str | None = None, client: Any = None) -> None:
+        self.settings = settings or Settings()
+        self.collection_name = collection or self.settings.collection
+        self.embeddings = E5Embeddings(cache_path=self.settings.data_dir / "embeddings.sqlite3")
+        self._client = client
+        self._index: Index | None = None
+        self._llm = None
+        self._lock = threading.RLock()
+        self.chain: Runnable = (
+            RunnableLambda(self._step_condense, name="condense")
+            | RunnableLambda(self._step_retrieve, name="retrieve")
+            | RunnableLambda(self._step_answer, name="answer")
+            | RunnableLambda(self._step_verify, name="verify")
+        )
+
+    # ---- index ---------------------------------------------------------------------------------
+
+    @property
+    def index(self) -> Index:
+        """The Chroma + BM25 index (opened on first use)."""
+        with self._lock:
+            if self._index is None:
+                self._index = Index(settings=self.settings, embeddings=self.embeddings,
+                                    collection=self.collection_name, client=self._client)
+            return self._index
+
+    def ingest(self, paths: Sequence[Path] | None = None, *, root: Path | None = None, prune: bool | None = None,
+               progress: ProgressFactory | None = None) -> IngestReport:
+        """Incrementally index ``paths`` (default: the corpus folder)."""
+        with self._lock:
+            report = self.index.ingest(paths, root=root, prune=prune, progress=progress)
+            self.index.invalidate()
+            return report
+
+    def ensure_index(self, *, progress: ProgressFactory | None = None) -> IngestReport | None:
+        """Build the index from the corpus folder when it is empty."""
+        with self._lock:
+            if self.index.count() == 0:
+                return self.ingest(progress=progress)
+            return None
+
+    def retriever(self, *, k: int | None = None, mode: str = "hybrid") -> HybridRetriever:
+        """A LangChain retriever over this engine's index."""
+        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode)  # type: ignore[arg-type]
+
+    def answerer(self) -> ExtractiveAnswerer:
+        self.index.ensure_bm25()
+        return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
+                                  embed_query=self.embeddings.embed_query_array)
+
+    # ---- asking --------------------------------------------------------------------------------
+
+    def ask(self, question: str, *, history: History | None = None, engine: str | None = None,
+            k: int | None = None, mode: str = "hybrid") -> Answer:
+        """Answer one question (with optional chat history)."""
+        return self.chain.invoke({"question": question, "history": history or [], "engine": engine, "k": k,
+                                  "mode": mode})
+
+    def stream(self, question: str, *, history: History | None = None, engine: str | None = None) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the verified ``Answer``."""
+        state = self._step_retrieve(self._step_condense({"question": question, "history": history or [],
+                                                          "engine": engine}))
+        if state.get("done") or state["engine"] != "openai":
+            answer = self._step_verify(self._step_answer(state))
+            yield from _pieces(answer.answer)
+            yield answer
+            return
+        from bot import llm
+
+        t0 = time.perf_counter()
+        parts: list[str] = []
+        try:
+            for piece in llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]):
+                parts.append(piece)
+                yield piece
+            state["raw"] = "".join(parts)
+        except LLMError as err:
+            state["llm_error"] = str(err)
+        state["timings"]["answer"] = _ms(t0)
+        yield self._step_verify(state)
+
+    # ---- chain steps -----------------------------------------------------------------------------
+
+    def _step_condense(self, inp: dict) -> dict:
+        t0 = time.perf_counter()
+        question = _CONTROL.sub("", str(inp.get("question") or "")).strip()[: self.settings.max_question_chars]
+        history: History = list(inp.get("history") or [])
+        engine = inp.get("engine") or self.settings.engine
+        state: dict[str, Any] = {"question": question, "history": history, "engine": engine, "timings": {},
+                                 "k": inp.get("k") or self.settings.k, "mode": inp.get("mode") or "hybrid",
+                                 "lang": language(question), "notice": None}
+        standalone = question
+        if question and history and is_followup(question):
+            standalone = carry_over(question, history)
+            if engine == "openai":
+                try:
+                    standalone = __import__("bot.llm", fromlist=["condense"]).condense(self._chat_model(), question, history)
+                except LLMError:
+                    pass  # the carried-over question still works
+        state["standalone"] = standalone
+        state["done"] = not question
+        state["timings"]["condense"] = _ms(t0)
+        return state
+
+    def _step_retrieve(self, state: dict) -> dict:
+        if state["done"]:
+            state["chunks"] = []
+            return state
+        t0 = time.perf_counter()
+        if self.index.count() == 0:
+            self.ensure_index()
+        state["chunks"] = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])
+        state["timings"]["retrieve"] = _ms(t0)
+        return state
+
+    def _step_answer(self, state: dict) -> dict:
+        if state["done"] or state["engine"] != "openai":
+            return self._extractive(state)
+        from bot import llm
+
+        t0 = time.perf_counter()
+        try:
+            state["raw"] = "".join(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]))
+        except LLMError as err:
+            state["llm_error"] = str(err)
+        state["timings"]["answer"] = _ms(t0)
+        return state
+
+    def _extractive(self, state: dict) -> dict:
+        t0 = time.perf_counter()
+        if state["done"]:
+            state.update(claims=[], text="", refused=True)
+        else:
+            decision = self.answerer().answer(state["standalone"], state["chunks"], lang=state["lang"])
+            state.update(claims=decision.claims, text=decision.answer, refused=decision.refused, reason=decision.reason)
+        state["timings"]["answer"] = state["timings"].get("answer", 0) + _ms(t0)
+        state["engine_used"] = "extractive"
+        return state
+
+    def _step_verify(self, state: dict) -> Answer:
+        t0 = time.perf_counter()
+        if state.get("engine") == "openai" and "engine_used" not in state:
+            self._verify_llm(state)
+        citations, renumber, dropped = verify(state.get("claims", []), state["chunks"])
+        text = renumber_markers(state.get("text", ""), renumber).strip()
+        refused = state.get("refused", False) or not citations
+        if refused:
+            text = EMPTY[state["lang"]] if state["done"] else REFUSAL[state["lang"]]
+            citations = []
+        state["timings"]["verify"] = _ms(t0)
+        state["timings"]["total"] = round(sum(state["timings"].values()), 2)
+        return Answer(
+            question=state["question"], standalone_question=state["standalone"], answer=text, refused=refused,
+            engine=state.get("engine_used", state["engine"]), citations=citations,
+            retrieved=[_retrieved(c) for c in state["chunks"]], timings_ms=state["timings"],
+            dropped_citations=dropped + state.get("dropped_before", 0), notice=state.get("notice"),
+        )
+
+    def _verify_llm(self, state: dict) -> None:
+        """Turn the model's raw text into claims, or fall back to the extractive answer."""
+        from bot import llm
+
+        raw = (state.get("raw") or "").strip()
+        if "llm_error" not in state and raw.startswith(llm.NO_ANSWER):
+            state.update(claims=[], text="", refused=True, engine_used="openai")
+            return
+        claims = llm.parse_claims(raw, state["chunks"]) if raw else []
+        citations, _renumber, dropped = verify(claims, state["chunks"])
+        if "llm_error" in state or not citations:
+            self._extractive(state)
+            state["notice"] = FALLBACK[state["lang"]] + (f" ({state['llm_error']})" if "llm_error" in state else "")
+            state["dropped_before"] = dropped
+            return
+        state.update(claims=claims, text=_without_failed(raw, claims, state["chunks"]), refused=False,
+                     engine_used="openai")
+
+    def _chat_model(self):
+        with self._lock:
+            if self._llm is None:
+                from bot.llm import make_chat_model
+
+                self._llm = make_chat_model(self.settings)
+            return self._llm
+
+    # ---- documents -----------------------------------------------------------------------------
+
+    def documents(self) -> list[dict]:
+        """Indexed documents: id, title, date, type, chunk count."""
+        docs = self.index.documents()
+        keys = ("doc_id", "title", "source", "published", "type", "path")
+        return sorted(({**{k: d.get(k, "") for k in keys}, "chunks": d["chunks"]} for d in docs.values()),
+                      key=lambda d: d["doc_id"])
+
+    def document_text(self, doc_id: str) -> str | None:
+        """A document's full text as indexed (citation offsets point into it)."""
+        return self.index.document_text(doc_id)
+
+    def delete_document(self, doc_id: str) -> int:
+        with self._lock:
+            return self.index.delete_document(doc_id)
+
+
+def _without_failed(raw: str, claims: list[Claim], chunks: list[Document]) -> str:
+    # markers whose quote fails are removed later by renumber_markers
+    return raw
+
+
+def _retrieved(chunk: Document) -> Retrieved:
+    meta = chunk.metadata
+    return Retrieved(chunk_id=str(meta.get("chunk_id", chunk.id)), doc_id=str(meta.get("doc_id", "")),
+                     text=chunk.page_content, score=float(meta.get("score") or 0.0))
+
+
+def _pieces(text: str, size: int = 8) -> Iterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 2)
+
+
+__all__ = ["Engine", "language", "previous_question"]

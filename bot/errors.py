@@ -1,0 +1,42 @@
+"""One exception family for errors a user can act on.
+
+Every message says what went wrong *and* what to do next; the CLI prints it as
+is (exit 1) and the UI shows it with ``st.error``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BotError(Exception):
+    """Base class: an error the user can fix."""
+
+
+class CorpusError(BotError):
+    """The corpus folder or a document in it cannot be used."""
+
+
+class DocumentError(CorpusError):
+    """One document could not be loaded; carries the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class IndexError_(BotError):
+    """The Chroma index cannot be reached or used."""
+
+
+class IndexBusyError(BotError):
+    """Another ingest holds the index lock."""
+
+
+class LLMError(BotError):
+    """The OpenAI-compatible endpoint failed or is misconfigured."""
+
+
+class SettingsError(BotError):
+    """A setting has an invalid value."""

