@@ -65,12 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="list indexed documents")
     p.add_argument("--collection")
 
-    for register in _EXTRA_PARSERS:
-        register(sub)
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name).register(sub)
     return parser
 
 
-_EXTRA_PARSERS: list[Callable] = []
+# Modules that add subcommands: each has ``register(subparsers)`` and uses ``@command``.
+EXTENSIONS: list[str] = [
+    "bot.feedback",
+    "bot.evaluation.cli",
+]
 
 
 @command("ingest")

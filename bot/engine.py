@@ -52,7 +52,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, *, collection: str | None = None, client: Any = None) -> None:
         self.settings = settings or Settings()
         self.collection_name = collection or self.settings.collection
-        self.embeddings = E5Embeddings(cache_path=self.settings.data_dir / "embeddings.sqlite3")
+        self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path)
         self._client = client
         self._index: Index | None = None
         self._llm = None

@@ -13,6 +13,7 @@ enough, or when the question names something the corpus never mentions.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -29,17 +30,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "补贴": ("补助", "资金", "支持", "奖励"), "奖励": ("奖", "支持", "补贴"), "奖金": ("奖励",), "资助": ("支持", "补贴"),
     "扶持": ("支持",), "支持": ("扶持", "补贴"), "多大": ("规模",), "产值": ("规模",), "规模": ("产值",),
     "办法": ("措施", "政策"), "政策": ("措施",), "文件": ("政策",), "增长": ("增速", "增长率"), "增速": ("增长",),
-    "排名": ("位列", "位居"), "第几": ("位列", "位居"), "数量": ("共有", "家", "项"), "总额": ("总额", "总计"),
+    "ai": ("人工智能",), "人工智能": ("ai",), "排名": ("位列", "位居"), "第几": ("位列", "位居"), "数量": ("共有", "家", "项"), "总额": ("总额", "总计"),
 }
 GENERIC = STOPWORDS | frozenset(
     "问 问题 有关 相关 情况 方面 内容 规定 可以 是否 有 拿到 申请 得到 领取 享受 多少钱 一次性 最多 最高 大约 左右 年度 今年 去年 明年".split()
 )
-_NOUNISH = ("n", "nr", "ns", "nt", "nz", "eng", "m", "x", "i", "j", "l")
+_NOUNISH = ("n", "eng", "i", "j", "l")
+_PROPER = ("nr", "ns", "nt", "nz", "eng")
+# Words that ask ("几个", "多少") or point ("这份", "一项") rather than name a thing.
+_ASKING = re.compile(r"[几哪谁啥]|多少|什么|怎么|^[这那该此本每一][个份项条家名次种些年月]?$|^[这那该此本每一][个份项条家名次种些起]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
-_HAS_NUM = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|项|家|名|次|倍|%|元|万|亿)")
+_CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿)")
 _DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
 _WANTS_NUMBER = re.compile(r"多少|几|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|what (amount|percentage)|\bhow large|增速|增长了|排名|第几|位列", re.I)
 _WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"]
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 
 
@@ -51,6 +57,7 @@ class Term:
     weight: float
     must: bool
     oov: bool
+    variants: tuple[str, ...] = ()
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Candidate:
     end: int
     text: str
     context: str
+    previous: str = ""
     score: float = 0.0
     coverage: float = 0.0
     missing: list[str] = field(default_factory=list)
@@ -82,31 +90,71 @@ class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
     def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.5,
-                 min_cross_lingual: float = 0.82) -> None:
+                 min_coverage_cross: float = 0.45) -> None:
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
         self.min_coverage = min_coverage
-        self.min_cross_lingual = min_cross_lingual
+        self.min_coverage_cross = min_coverage_cross
 
     # ---- question analysis ------------------------------------------------------------------------
 
     def terms(self, question: str) -> list[Term]:
-        """Content terms of a question, weighted by corpus IDF."""
+        """Content terms of a question, weighted by corpus IDF.
+
+        An English question's words are matched through their dictionary
+        translations (``bot.crosslingual``).
+        """
+        if not is_cjk(question):
+            return self._cross_terms(question)
+        return self._zh_terms(question)
+
+    def _zh_terms(self, question: str) -> list[Term]:
         terms: dict[str, Term] = {}
-        words = _pos_cut(normalize(question))
+        words = _pos_cut(unicodedata.normalize("NFKC", question).lower())
         known = [self._idf(w) for w, _ in words if self._idf(w) > 0]
         default = float(np.median(known)) if known else 3.0
         for word, flag in words:
-            if word in GENERIC or not re.search(r"[\w\u3400-\u9fff]", word) or (len(word) == 1 and not word.isdigit()):
+            word = word.strip()
+            if (word in GENERIC or _ASKING.search(word) or not re.search(r"[\w\u3400-\u9fff]", word)
+                    or (len(word) == 1 and not word.isdigit())):
                 continue
             idf = self._idf(word)
             sub = [self._idf(w) for w in _bigrams(word)] if idf == 0 and is_cjk(word) else []
             oov = idf == 0 and not any(sub) and not any(self._idf(s) for s in SYNONYMS.get(word, ()))
             weight = idf or (max(sub) if any(sub) else (default * 1.5 if flag.startswith(_NOUNISH) else default * 0.5))
-            must = (word.isdigit() and len(word) >= 2) or (oov and flag.startswith(_NOUNISH))
+            # Only names (places, people, organisations, Latin terms) and numbers must
+            # appear: a question about 深圳 is not answered by a sentence about 成都.
+            must = (word.isdigit() and len(word) >= 2) or (oov and flag.startswith(_PROPER))
             terms[word] = Term(word, weight, must, oov)
         return list(terms.values())
+
+    def _cross_terms(self, question: str) -> list[Term]:
+        """English words become terms matched by their dictionary translations."""
+        from bot.crosslingual import dictionary_translations, proper_names, translate
+
+        known = lambda zh: self._idf(zh) > 0  # noqa: E731
+        names = {n.lower() for n in proper_names(question)}
+        terms = []
+        for word, zh in translate(question, known=known):
+            low = word.lower()
+            if low in _MONTHS:
+                month = f"{_MONTHS.index(low) + 1}月"
+                terms.append(Term(low, max(self._idf(month), 1.0), True, False, (month,)))
+            elif self._idf(low) > 0:  # a Latin term the corpus itself uses ("AI", "Walker")
+                terms.append(Term(low, self._idf(low), False, False))
+            elif zh:
+                terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
+            elif low in names and dictionary_translations(word):
+                # a place or person the dictionary knows but the corpus never mentions
+                terms.append(Term(low, 3.0, True, True))
+        for num in _NUM.findall(question):
+            if len(num) >= 2:
+                terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))
+        cjk = "".join(re.findall(r"[\u3400-\u9fff]+", question))
+        if cjk:  # Chinese words inside an English question ("compute vouchers (算力券)")
+            terms.extend(self._zh_terms(cjk))
+        return terms
 
     # ---- answering -----------------------------------------------------------------------------
 
@@ -127,14 +175,12 @@ class ExtractiveAnswerer:
             rank_prior = 1.0 / (1 + 0.25 * (cand.chunk_n - 1))
             typed = 0.0
             if wants_number:
-                typed += 0.15 if _HAS_NUM.search(cand.text) else -0.3
+                typed += 0.15 if _has_new_number(cand.text, question) else -0.3
             if wants_date:
                 typed += 0.15 if _DATE.search(cand.text) else -0.3
-            lexical = 0.7 * cand.coverage + 0.1 * rank_prior + typed
-            if dense is not None:
-                cand.score = float(dense[i]) * 3 + 0.3 * cand.coverage + 0.05 * rank_prior + typed
-            else:
-                cand.score = lexical
+            # shorter sentences say less that was not asked: a mild length penalty
+            lexical = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
+            cand.score = lexical + (float(dense[i]) if dense is not None else 0.0)
         best = max(cands, key=lambda c: c.score)
         reason = self._refusal_reason(terms, best, dense=None if dense is None else float(max(dense)), cross=cross)
         if reason:
@@ -148,11 +194,7 @@ class ExtractiveAnswerer:
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"
-        if cross:
-            if dense is not None and dense < self.min_cross_lingual:
-                return f"no passage is close enough (similarity {dense:.2f})"
-            return ""
-        if best.coverage < self.min_coverage:
+        if best.coverage < (self.min_coverage_cross if cross else self.min_coverage):
             return f"the best sentence covers only {best.coverage:.0%} of the question"
         return ""
 
@@ -185,6 +227,13 @@ def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((w.word, w.flag) for w in pseg.lcut(text))
 
 
+def _has_new_number(sentence: str, question: str) -> bool:
+    """A number in the sentence that the question did not already state (a year asked about is not an answer)."""
+    asked = set(_NUM.findall(unicodedata.normalize("NFKC", question)))
+    found = _NUM.findall(unicodedata.normalize("NFKC", sentence))
+    return any(n not in asked for n in found) or bool(_CN_NUM.search(sentence))
+
+
 def _bigrams(word: str) -> list[str]:
     return [word[i : i + 2] for i in range(len(word) - 1)] or [word]
 
@@ -201,7 +250,7 @@ def _candidates(chunks: list[Document]) -> list[Candidate]:
             if sent.lstrip().startswith("#"):
                 prev = sent
                 continue
-            out.append(Candidate(n, s, e, sent, normalize(f"{head} {prev} {sent}")))
+            out.append(Candidate(n, s, e, sent, normalize(head), normalize(prev)))
             prev = sent
     return out
 
@@ -209,8 +258,9 @@ def _candidates(chunks: list[Document]) -> list[Candidate]:
 def _coverage(terms: list[Term], cand: Candidate) -> tuple[float, list[str]]:
     """IDF-weighted share of the question's terms found in the sentence.
 
-    The sentence itself counts fully; its context (title, heading, previous
-    sentence) counts at 60 %.  A term missing from both is listed as missing.
+    The sentence itself counts fully; the document title and section heading
+    at 60 %, the previous sentence (which may carry the subject) at 40 %.  A
+    term found nowhere is listed as missing.
     """
     if not terms:
         return 0.0, []
@@ -219,13 +269,19 @@ def _coverage(terms: list[Term], cand: Candidate) -> tuple[float, list[str]]:
     missing = []
     for term in terms:
         total += term.weight
-        m = _match(term.text, sent)
+        m = _term_match(term, sent)
         if m < 1:
-            m = max(m, 0.6 * _match(term.text, cand.context))
+            m = max(m, 0.6 * _term_match(term, cand.context), 0.4 * _term_match(term, cand.previous))
         if m == 0:
             missing.append(term.text)
         got += term.weight * m
     return got / total, missing
+
+
+def _term_match(term: Term, text: str) -> float:
+    if term.variants:
+        return 1.0 if any(v in text for v in term.variants) else 0.0
+    return _match(term.text, text)
 
 
 def _match(term: str, text: str) -> float:

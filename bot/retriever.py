@@ -7,6 +7,7 @@ numbers, names and policy terms that embeddings blur.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -15,6 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from bot.index import Index
+from bot.text import is_cjk
 
 RRF_K = 60
 
@@ -55,7 +57,7 @@ class HybridRetriever(BaseRetriever):
             vector = self.index.embeddings.embed_query_array(query)
             dense = self.index.dense_search(vector, max(self.fetch_k, k))
         if self.mode in ("hybrid", "bm25"):
-            sparse = self.index.keyword_search(query, max(self.fetch_k, k))
+            sparse = self.index.keyword_search(self._keyword_query(query), max(self.fetch_k, k))
         fused = rrf([[i for i, _ in dense], [i for i, _ in sparse]])
         top = sorted(fused, key=lambda i: -fused[i])[:k]
         chunks = self.index.get(top)
@@ -68,3 +70,14 @@ class HybridRetriever(BaseRetriever):
             doc.metadata.update(score=round(fused[cid], 6), dense_score=dense_s.get(cid), bm25_score=sparse_s.get(cid))
             out.append(doc)
         return out
+
+    def _keyword_query(self, query: str) -> str:
+        """An English question also searches the Chinese words its terms translate to."""
+        if is_cjk(query) or not re.search(r"[A-Za-z]{3,}", query):
+            return query
+        from bot.crosslingual import translate
+
+        self.index.ensure_bm25()
+        known = lambda zh: self.index.bm25.idf(zh) > 0  # noqa: E731
+        extra = [zh for _word, zhs in translate(query, known=known) for zh in zhs]
+        return " ".join([query, *extra])

