@@ -103,15 +103,17 @@ def chunk_id(doc_id: str, text: str, seq: int = 0) -> str:
     return f"{doc_id}#{digest}" + (f"-{seq}" if seq else "")
 
 
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
+
+
 def heading_for(text: str, offset: int) -> str:
-    """The nearest Markdown heading above ``offset`` (context for the embedder)."""
-    pos = text.rfind("\n#", 0, offset)
-    if pos < 0 and text.startswith("#") and offset > 0:
-        pos = -1
-    elif pos < 0:
-        return ""
-    line_end = text.find("\n", pos + 1)
-    return text[pos + 1 : line_end if line_end >= 0 else None].lstrip("#").strip()
+    """The nearest Markdown heading at or above ``offset`` (context for the embedder)."""
+    title = ""
+    for match in _HEADING.finditer(text):
+        if match.start() > offset:
+            break
+        title = match.group(1)
+    return title
 
 
 def split_document(doc: Document, *, size: int = 300) -> list[Document]:

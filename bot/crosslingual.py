@@ -20,6 +20,19 @@ from bot.text import STOPWORDS
 _LOCK = threading.Lock()
 _INDEX: dict[str, tuple[str, ...]] | None = None
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+# Policy and statistics vocabulary that CC-CEDICT glosses differently ("规模: scale; scope").
+SUPPLEMENT: dict[str, tuple[str, ...]] = {
+    "size": ("规模",), "scale": ("规模",), "output": ("产值", "规模"), "value": ("产值", "价值"),
+    "amount": ("金额", "总额"), "total": ("总额", "总计"), "revenue": ("收入", "营收"), "income": ("收入",),
+    "growth": ("增长", "增速"), "grow": ("增长",), "rate": ("增速", "比例"), "rank": ("位列", "位居", "排名"),
+    "ranked": ("位列", "位居"), "subsidy": ("补贴", "补助"), "reward": ("奖励",), "bonus": ("奖励",),
+    "funding": ("资金", "经费"), "support": ("支持", "扶持"), "policy": ("政策", "措施"), "policies": ("政策", "措施"),
+    "measures": ("措施",), "company": ("企业", "公司"), "companies": ("企业", "公司"), "firm": ("企业",),
+    "enterprise": ("企业",), "department": ("部门",), "departments": ("部门",), "target": ("目标", "力争"),
+    "goal": ("目标", "力争"), "voucher": ("券",), "vouchers": ("券",), "computing": ("算力", "计算"),
+    "launched": ("首创", "推出", "发布"), "launch": ("首创", "推出", "发布"), "released": ("发布", "印发"),
+    "issued": ("印发", "发布"), "users": ("用户",), "first": ("首次", "首创", "第一"),
+}
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")
@@ -86,7 +99,7 @@ def translate(text: str, *, known: Callable[[str], bool], limit: int = 6) -> lis
         low = word.lower()
         if low in STOPWORDS or len(low) < 3:
             continue
-        found: list[str] = []
+        found = [zh for zh in SUPPLEMENT.get(low, ()) if known(zh)]
         for form in _forms(low):
             for zh in index.get(form, ()):
                 if zh not in found and len(zh) >= 2 and known(zh):
@@ -105,7 +118,7 @@ def proper_names(text: str) -> list[str]:
 def dictionary_translations(word: str) -> tuple[str, ...]:
     """All CC-CEDICT headwords for an English word (unfiltered)."""
     index = _load()
-    out: list[str] = []
+    out: list[str] = list(SUPPLEMENT.get(word.lower(), ()))
     for form in _forms(word):
         out.extend(zh for zh in index.get(form, ()) if zh not in out)
     return tuple(out)

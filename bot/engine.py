@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answer, Retrieved
-from bot.citations import Claim, renumber_markers, verify
+from bot.citations import renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
 from bot.errors import LLMError
@@ -108,10 +108,16 @@ class Engine:
                                   "mode": mode})
 
     def stream(self, question: str, *, history: History | None = None, engine: str | None = None) -> Iterator[str | Answer]:
-        """Yield answer text as it is produced, then the verified ``Answer``."""
+        """Yield answer text as it is produced, then the verified ``Answer``.
+
+        With the openai engine the text is a live draft of the model's tokens
+        (citation markers held back, since verification renumbers or removes
+        them); the final ``Answer`` — verified, or the extractive answer with a
+        notice — replaces it.
+        """
         state = self._step_retrieve(self._step_condense({"question": question, "history": history or [],
                                                           "engine": engine}))
-        if state.get("done") or state["engine"] != "openai":
+        if state.get("done") or state["engine"] != "openai" or not state["chunks"]:
             answer = self._step_verify(self._step_answer(state))
             yield from _pieces(answer.answer)
             yield answer
@@ -119,14 +125,12 @@ class Engine:
         from bot import llm
 
         t0 = time.perf_counter()
-        parts: list[str] = []
+        raw: list[str] = []
         try:
-            for piece in llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]):
-                parts.append(piece)
-                yield piece
-            state["raw"] = "".join(parts)
+            yield from llm.draft(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]), raw)
         except LLMError as err:
-            state["llm_error"] = str(err)
+            state["llm_error"] = err
+        state["raw"] = "".join(raw)
         state["timings"]["answer"] = _ms(t0)
         yield self._step_verify(state)
 
@@ -170,10 +174,13 @@ class Engine:
         from bot import llm
 
         t0 = time.perf_counter()
-        try:
-            state["raw"] = "".join(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]))
-        except LLMError as err:
-            state["llm_error"] = str(err)
+        if not state["chunks"]:
+            state["raw"] = llm.NO_ANSWER  # nothing retrieved: no basis to answer from, no need to ask
+        else:
+            try:
+                state["raw"] = "".join(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]))
+            except LLMError as err:
+                state["llm_error"] = err
         state["timings"]["answer"] = _ms(t0)
         return state
 
@@ -208,24 +215,29 @@ class Engine:
         )
 
     def _verify_llm(self, state: dict) -> None:
-        """Turn the model's raw text into claims, or fall back to the extractive answer."""
+        """Keep what the cited sources support, or fall back to the extractive answer with a notice.
+
+        The model's own knowledge is never shown: a failed call, a cut stream
+        and an answer left with no verified citation all give the extractive
+        answer; ``NO_ANSWER`` gives a plain refusal.
+        """
         from bot import llm
 
-        raw = (state.get("raw") or "").strip()
-        if "llm_error" not in state and raw.startswith(llm.NO_ANSWER):
+        error = state.get("llm_error")
+        checked = llm.Checked() if error is not None else llm.check_answer(state.get("raw") or "", state["chunks"])
+        if checked.refused:
             state.update(claims=[], text="", refused=True, engine_used="openai")
             return
-        claims = llm.parse_claims(raw, state["chunks"]) if raw else []
-        citations, _renumber, dropped = verify(claims, state["chunks"])
-        if "llm_error" in state or not citations:
+        if not checked.claims:
             self._extractive(state)
-            state["notice"] = FALLBACK[state["lang"]] + (f" ({state['llm_error']})" if "llm_error" in state else "")
-            state["dropped_before"] = dropped
+            state["notice"] = llm.fallback_notice(state["lang"], error=error, quoted=not state["refused"])
+            state["dropped_before"] = checked.dropped
             return
-        state.update(claims=claims, text=_without_failed(raw, claims, state["chunks"]), refused=False,
-                     engine_used="openai")
+        state.update(claims=checked.claims, text=checked.text, refused=False, engine_used="openai",
+                     dropped_before=checked.dropped)
 
     def _chat_model(self):
+        """The endpoint's chat model, built once (raises ``LLMUnavailable`` when unconfigured)."""
         with self._lock:
             if self._llm is None:
                 from bot.llm import make_chat_model
@@ -249,11 +261,6 @@ class Engine:
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)
-
-
-def _without_failed(raw: str, claims: list[Claim], chunks: list[Document]) -> str:
-    # markers whose quote fails are removed later by renumber_markers
-    return raw
 
 
 def _retrieved(chunk: Document) -> Retrieved:

@@ -38,5 +38,13 @@ class LLMError(BotError):
     """The OpenAI-compatible endpoint failed or is misconfigured."""
 
 
+class LLMUnavailable(LLMError):
+    """The endpoint gave no answer; ``problem`` names why (a key of ``bot.llm.PROBLEMS``) for the user's notice."""
+
+    def __init__(self, message: str, *, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
 class SettingsError(BotError):
     """A setting has an invalid value."""

@@ -40,12 +40,15 @@ _PROPER = ("nr", "ns", "nt", "nz", "eng")
 # Words that ask ("几个", "多少") or point ("这份", "一项") rather than name a thing.
 _ASKING = re.compile(r"[几哪谁啥]|多少|什么|怎么|^[这那该此本每一][个份项条家名次种些年月]?$|^[这那该此本每一][个份项条家名次种些起]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
-_CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿)")
+_CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿|番|成)|第[一二三四五六七八九十\d]+")
 _DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
-_WANTS_NUMBER = re.compile(r"多少|几|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|what (amount|percentage)|\bhow large|增速|增长了|排名|第几|位列", re.I)
+_WANTS_NUMBER = re.compile(r"多少|几(?![月号日年点时])|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|what (amount|percentage)|\bhow large|增速|增长了|排名|第几|位列", re.I)
 _WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
+_WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|which day|what date|what day", re.I)
+_DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
+_ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b", re.I)
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 
 
@@ -114,6 +117,7 @@ class ExtractiveAnswerer:
         words = _pos_cut(unicodedata.normalize("NFKC", question).lower())
         known = [self._idf(w) for w, _ in words if self._idf(w) > 0]
         default = float(np.median(known)) if known else 3.0
+        asked_for = _asked_for(words)
         for word, flag in words:
             word = word.strip()
             if (word in GENERIC or _ASKING.search(word) or not re.search(r"[\w\u3400-\u9fff]", word)
@@ -125,7 +129,8 @@ class ExtractiveAnswerer:
             weight = idf or (max(sub) if any(sub) else (default * 1.5 if flag.startswith(_NOUNISH) else default * 0.5))
             # Only names (places, people, organisations, Latin terms) and numbers must
             # appear: a question about 深圳 is not answered by a sentence about 成都.
-            must = (word.isdigit() and len(word) >= 2) or (oov and flag.startswith(_PROPER))
+            # The thing asked for (电话 in 电话是多少) must be in the answer's sentence or context.
+            must = (word.isdigit() and len(word) >= 2) or word in asked_for or (oov and flag.startswith(_PROPER))
             terms[word] = Term(word, weight, must, oov)
         return list(terms.values())
 
@@ -135,6 +140,7 @@ class ExtractiveAnswerer:
 
         known = lambda zh: self._idf(zh) > 0  # noqa: E731
         names = {n.lower() for n in proper_names(question)}
+        asked = {m.lower() for m in _ASKED_EN.findall(question)}
         terms = []
         for word, zh in translate(question, known=known):
             low = word.lower()
@@ -145,9 +151,11 @@ class ExtractiveAnswerer:
                 terms.append(Term(low, self._idf(low), False, False))
             elif zh:
                 terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
-            elif low in names and dictionary_translations(word):
-                # a place or person the dictionary knows but the corpus never mentions
-                terms.append(Term(low, 3.0, True, True))
+            elif dictionary_translations(word):
+                # a place or person the dictionary knows but the corpus never mentions is
+                # a reason to refuse; another word the corpus lacks only lowers coverage
+                must = low in names or low in asked
+                terms.append(Term(low, 3.0 if must else 1.0, must, True))
         for num in _NUM.findall(question):
             if len(num) >= 2:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))
@@ -169,8 +177,7 @@ class ExtractiveAnswerer:
         cross = not is_cjk(question)
         wants_number = bool(_WANTS_NUMBER.search(question))
         wants_date = bool(_WANTS_DATE.search(question))
-        dense = self._dense_scores(question, cands) if cross else None
-        for i, cand in enumerate(cands):
+        for cand in cands:
             cand.coverage, cand.missing = _coverage(terms, cand)
             rank_prior = 1.0 / (1 + 0.25 * (cand.chunk_n - 1))
             typed = 0.0
@@ -179,10 +186,14 @@ class ExtractiveAnswerer:
             if wants_date:
                 typed += 0.15 if _DATE.search(cand.text) else -0.3
             # shorter sentences say less that was not asked: a mild length penalty
-            lexical = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
-            cand.score = lexical + (float(dense[i]) if dense is not None else 0.0)
+            cand.score = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
+        self._dense_rerank(question, cands)
         best = max(cands, key=lambda c: c.score)
-        reason = self._refusal_reason(terms, best, dense=None if dense is None else float(max(dense)), cross=cross)
+        reason = self._refusal_reason(terms, best, cross=cross)
+        if not reason and wants_number and not _has_new_number(best.text, question):
+            reason = "the question asks for an amount and the best sentence states none"
+        if not reason and wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
+            reason = "the question asks for a date and the best sentence gives none"
         if reason:
             return Decision([], "", True, reason, best.score)
         chosen = self._extend(best, cands, terms)
@@ -190,7 +201,7 @@ class ExtractiveAnswerer:
         text = "".join(f"{c.text}[{c.chunk_n}]" for c in chosen)
         return Decision(claims, text, False, "", best.score)
 
-    def _refusal_reason(self, terms: list[Term], best: Candidate, *, dense: float | None, cross: bool) -> str:
+    def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"
@@ -209,28 +220,48 @@ class ExtractiveAnswerer:
                 chosen.append(nxt)
         return chosen
 
-    def _dense_scores(self, question: str, cands: list[Candidate]) -> np.ndarray | None:
-        if self._embed_passages is None or self._embed_query is None:
-            return None
-        pool = [c for c in cands if c.chunk_n <= 3]
-        vectors = self._embed_passages([c.text for c in pool])
-        q = self._embed_query(question)
-        sims = vectors @ q
-        out = np.full(len(cands), float(sims.min()) - 0.05 if len(sims) else 0.0)
-        for c, s in zip(pool, sims, strict=True):
-            out[cands.index(c)] = s
-        return out
+    def _dense_rerank(self, question: str, cands: list[Candidate], *, margin: float = 0.1, top: int = 4,
+                      weight: float = 1.5) -> None:
+        """Break near-ties between the best lexical candidates by embedding similarity.
 
+        Only a handful of sentences are embedded (and cached), so this costs
+        little; it settles cases such as two sentences that both mention
+        "上半年" and "同比" where only one is about the asked industry.
+        """
+        if self._embed_passages is None or self._embed_query is None:
+            return
+        ranked = sorted(cands, key=lambda c: -c.score)
+        close = [c for c in ranked[:top] if c.score >= ranked[0].score - margin]
+        if len(close) < 2:
+            return
+        sims = self._embed_passages([c.text for c in close]) @ self._embed_query(question)
+        low = float(sims.min())
+        for cand, sim in zip(close, sims, strict=True):
+            cand.score += weight * (float(sim) - low)
 
 @lru_cache(maxsize=4096)
 def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((w.word, w.flag) for w in pseg.lcut(text))
 
 
+def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:
+    """The noun a question asks for: 网址 in 哪个网址 / 什么网址, 电话 in 电话是多少."""
+    out = set()
+    for i, (word, _flag) in enumerate(words):
+        if _ASKING.search(word) and i + 1 < len(words) and words[i + 1][1].startswith("n"):
+            out.add(words[i + 1][0])
+        if word in ("多少", "什么", "哪里") and i >= 2 and words[i - 1][0] == "是" and words[i - 2][1].startswith("n"):
+            out.add(words[i - 2][0])
+    return out
+
+
 def _has_new_number(sentence: str, question: str) -> bool:
-    """A number in the sentence that the question did not already state (a year asked about is not an answer)."""
+    """A quantity in the sentence that the question did not already state.
+
+    Years and dates do not count: "2024年" does not answer "多少".
+    """
     asked = set(_NUM.findall(unicodedata.normalize("NFKC", question)))
-    found = _NUM.findall(unicodedata.normalize("NFKC", sentence))
+    found = _NUM.findall(_DATE.sub(" ", unicodedata.normalize("NFKC", sentence)))
     return any(n not in asked for n in found) or bool(_CN_NUM.search(sentence))
 
 

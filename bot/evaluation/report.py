@@ -349,7 +349,7 @@ def _case_html(case: CaseResult) -> str:
         rows.append('<div><span class="label">Evidence</span>' + ", ".join(f"<code>{e(x)}</code>" for x in case.evidence) + "</div>")
     for c in case.citations:
         mark = "" if c.valid else ' <span class="bad">quote not found in chunk</span>'
-        rows.append(f'<div><span class="label">[{c.n}] {e(c.title)}</span><code>{e(c.chunk_id)}</code>{mark}'
+        rows.append(f'<div><span class="label">[{c.n}]</span>{e(c.title)} · <code>{e(c.chunk_id)}</code>{mark}'
                     f"<blockquote>{e(c.quote)}</blockquote></div>")
     for name, check in case.failed_checks().items():
         rows.append(f'<div class="bad">✗ {e(name)}: {e(check.detail)}</div>')
