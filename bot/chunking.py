@@ -129,7 +129,6 @@ def split_document(doc: Document, *, size: int = 300) -> list[Document]:
         if seen[cid]:
             cid = chunk_id(doc.metadata["doc_id"], body, seen[cid])
         meta = dict(doc.metadata)
-        meta.pop("path", None)
         meta.update(chunk_id=cid, start=span.start, end=span.end, heading=heading_for(text, span.start),
                     doc_chunks=len(spans))
         chunks.append(Document(page_content=body, metadata=meta, id=cid))

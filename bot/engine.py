@@ -127,7 +127,8 @@ class Engine:
         t0 = time.perf_counter()
         raw: list[str] = []
         try:
-            yield from llm.draft(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]), raw)
+            if "llm_error" not in state:  # an endpoint that just failed the follow-up rewrite is not asked again
+                yield from llm.draft(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]), raw)
         except LLMError as err:
             state["llm_error"] = err
         state["raw"] = "".join(raw)
@@ -176,7 +177,7 @@ class Engine:
         t0 = time.perf_counter()
         if not state["chunks"]:
             state["raw"] = llm.NO_ANSWER  # nothing retrieved: no basis to answer from, no need to ask
-        else:
+        elif "llm_error" not in state:  # an endpoint that just failed the follow-up rewrite is not asked again
             try:
                 state["raw"] = "".join(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]))
             except LLMError as err:

@@ -18,7 +18,7 @@ import sqlite3
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -123,7 +123,7 @@ class FeedbackStore:
     def add(self, answer: Answer, *, rating: Rating, comment: str = "") -> int:
         """Store a rating of ``answer``; returns the new row id."""
         _check_rating(rating)
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        created = datetime.now(UTC).isoformat(timespec="seconds")
         with self._connect() as conn:
             cur = conn.execute(
                 "INSERT INTO feedback (created, rating, comment, question, standalone_question, refused, engine,"

@@ -164,10 +164,11 @@ def _load_docx(path: Path) -> tuple[str, dict]:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as err:
         raise DocumentError(path, "corrupt or unreadable DOCX — open and re-save it in Word/LibreOffice") from err
     paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
     title = document.core_properties.title or None

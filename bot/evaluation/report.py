@@ -171,7 +171,7 @@ def describe_failure(case: CaseResult) -> str:
     return "\n".join(lines)
 
 
-def table(report: Report, *, comparison: Comparison | None = None) -> str:
+def table(report: Report, *, comparison: Comparison | None = None, max_failures: int = 40) -> str:
     """The terminal summary printed after a run."""
     run = report.run
     lines = [f"{run.golden} — {report.summary.cases} cases, engine {run.engine}, retrieval {run.mode}, k={run.k}", ""]
@@ -185,9 +185,11 @@ def table(report: Report, *, comparison: Comparison | None = None) -> str:
             lines.append(f"{tag[:17]:<18}{s.cases:>6}" + "".join(f"{fmt(c, getattr(s, c)):>10}" for c in cols))
     failed = [c for c in report.cases if not c.passed]
     lines += ["", f"{len(failed)} of {len(report.cases)} cases failed" + (":" if failed else "")]
-    for case in failed:
+    for case in failed[:max_failures]:
         why = "; ".join(f"{n}: {c.detail}" for n, c in case.failed_checks().items())
-        lines.append(f"  {case.id:<10} {case.question[:40]}  — {why}")
+        lines.append(f"  {case.id:<10} {case.question[:40]}  — {why[:160]}")
+    if len(failed) > max_failures:
+        lines.append(f"  … and {len(failed) - max_failures} more (write --html or --json to see them all)")
     if comparison is not None:
         lines += ["", *baseline_lines(comparison)]
     return "\n".join(lines)

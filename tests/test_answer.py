@@ -1,0 +1,115 @@
+"""The answer chain: extractive answers, verified citations, refusals, follow-ups, CLI."""
+
+import json
+import os
+import subprocess
+import sys
+
+from langchain_core.documents import Document
+
+from bot.citations import Claim, verify
+from tests.conftest import ROOT
+
+SCHEMA = {"question", "standalone_question", "answer", "refused", "engine", "citations", "retrieved", "timings_ms"}
+CITATION = {"n", "doc_id", "title", "chunk_id", "quote", "text", "start", "end", "score"}
+
+
+def test_answer_quotes_the_supporting_sentence(seed_engine):
+    answer = seed_engine.ask("算力券每年发放总额是多少?")
+    assert not answer.refused
+    assert "1000万元" in answer.answer and answer.answer.endswith("[1]")
+    assert len(answer.answer) < 120, "a sentence or two, not a pasted chunk"
+    (cit,) = answer.citations
+    assert cit.quote in cit.text and "1000万元" in cit.quote
+    document = seed_engine.document_text(cit.doc_id)
+    assert document[cit.start : cit.end] == cit.quote
+
+
+def test_every_citation_offset_slices_its_document(seed_engine):
+    for question in ("首版次软件补贴多少?", "截至2023年11月成都有多少家人工智能企业?", "成都超算中心用户数量增长了多少?"):
+        answer = seed_engine.ask(question)
+        assert answer.citations, question
+        for cit in answer.citations:
+            assert seed_engine.document_text(cit.doc_id)[cit.start : cit.end] == cit.quote
+
+
+def test_refuses_without_a_basis_and_in_the_question_language(seed_engine):
+    zh = seed_engine.ask("深圳的人工智能产业规模是多少?")
+    assert zh.refused and not zh.citations and "没有找到" in zh.answer
+    en = seed_engine.ask("How many AI companies are there in Chongqing?")
+    assert en.refused and not en.citations and en.answer.startswith("Sorry")
+
+
+def test_english_question_finds_chinese_answer(seed_engine):
+    answer = seed_engine.ask("How many AI companies did Chengdu have by November 2023?")
+    assert not answer.refused and "835家" in answer.answer
+
+
+def test_follow_up_carries_the_subject_over(seed_engine):
+    first = seed_engine.ask("对主导制订国际标准的企业奖励多少?")
+    history = [("user", first.standalone_question), ("assistant", first.answer)]
+    follow = seed_engine.ask("那国家标准呢?", history=history)
+    assert "国家标准" in follow.standalone_question and follow.standalone_question != follow.question
+    assert not follow.refused and "40万元" in follow.answer
+
+
+def test_json_schema(seed_engine):
+    data = seed_engine.ask("首版次软件补贴多少?").model_dump()
+    assert SCHEMA <= set(data)
+    assert CITATION <= set(data["citations"][0])
+    assert {"chunk_id", "doc_id", "text", "score"} <= set(data["retrieved"][0])
+
+
+def test_empty_and_hostile_questions_get_a_reply(seed_engine):
+    assert seed_engine.ask("   ").refused
+    long = seed_engine.ask("算力券" * 50_000)
+    assert long.question and len(long.question) <= seed_engine.settings.max_question_chars
+    weird = seed_engine.ask("\x00\x07'; DROP TABLE chunks; -- <script>alert(1)</script> 🤖")
+    assert weird.refused
+
+
+def test_chain_is_a_runnable(seed_engine):
+    answers = seed_engine.chain.batch([{"question": "首版次软件补贴多少?"}, {"question": "北京今天天气怎么样?"}])
+    assert [a.refused for a in answers] == [False, True]
+
+
+def test_verification_drops_bad_citations():
+    chunk = Document(page_content="对新获得“小巨人”称号的企业，给予30万元一次性奖励。",
+                     metadata={"doc_id": "d", "chunk_id": "d#1", "start": 100, "title": "t"})
+    citations, renumber, dropped = verify(
+        [Claim(n=1, quote="给予30万元一次性奖励"), Claim(n=9, quote="给予30万元"), Claim(n=1, quote="给予50万元")],
+        [chunk],
+    )
+    assert dropped == 2 and renumber == {1: 1}
+    assert citations[0].quote == "给予30万元一次性奖励"
+    assert citations[0].start == 100 + chunk.page_content.index("给予30万元")
+
+
+def test_verification_tolerates_width_and_spacing():
+    chunk = Document(page_content="同比增长36.9%，位居全国第一。", metadata={"doc_id": "d", "start": 0})
+    citations, _, dropped = verify([Claim(n=1, quote="同比增长 36.9% ,位居全国第一")], [chunk])
+    assert dropped == 0 and citations[0].quote == "同比增长36.9%，位居全国第一"
+
+
+def _cli(args, settings, **env):
+    environ = {**os.environ, "BOT_DATA_DIR": str(settings.data_dir), "BOT_EMBEDDING_CACHE": str(settings.embedding_cache),
+               **env}
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=environ, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_ask_builds_the_index_then_answers_json(settings_factory):
+    settings = settings_factory()
+    out = _cli(["ask", "首版次软件补贴多少?", "--json"], settings)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert SCHEMA <= set(data) and not data["refused"] and "250万元" in data["answer"]
+    assert "built the index first" in out.stderr
+    text = _cli(["ask", "首版次软件补贴多少?"], settings)
+    assert "[1] 剑指2025年产业规模突破1500亿元" in text.stdout
+
+
+def test_cli_reports_a_missing_corpus(settings_factory, tmp_path):
+    settings = settings_factory(corpus_dir=tmp_path / "nowhere")
+    out = _cli(["ingest"], settings, BOT_CORPUS_DIR=str(tmp_path / "nowhere"))
+    assert out.returncode == 1 and "BOT_CORPUS_DIR" in out.stderr and "Traceback" not in out.stderr
