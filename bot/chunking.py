@@ -71,7 +71,7 @@ def chunk_spans(text: str, *, size: int = 300) -> list[Span]:
     for span, is_head in units:
         heading_line = is_head and text[span.start] == "#"
         if cur is not None and (
-            (is_head and not cur_is_heading) or span.end - cur.start > size and not cur_is_heading
+            (is_head and not cur_is_heading) or (span.end - cur.start > size and not cur_is_heading)
         ):
             chunks.append(cur)
             cur = None

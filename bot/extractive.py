@@ -138,7 +138,7 @@ class ExtractiveAnswerer:
         """English words become terms matched by their dictionary translations."""
         from bot.crosslingual import dictionary_translations, proper_names, translate
 
-        known = lambda zh: self._idf(zh) > 0  # noqa: E731
+        known = lambda zh: self._idf(zh) > 0
         names = {n.lower() for n in proper_names(question)}
         asked = {m.lower() for m in _ASKED_EN.findall(question)}
         terms = []

@@ -78,6 +78,6 @@ class HybridRetriever(BaseRetriever):
         from bot.crosslingual import translate
 
         self.index.ensure_bm25()
-        known = lambda zh: self.index.bm25.idf(zh) > 0  # noqa: E731
+        known = lambda zh: self.index.bm25.idf(zh) > 0
         extra = [zh for _word, zhs in translate(query, known=known) for zh in zhs]
         return " ".join([query, *extra])

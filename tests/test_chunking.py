@@ -1,5 +1,7 @@
 """Chinese chunking: offsets, boundaries, stable ids (bot.chunking)."""
 
+import itertools
+
 from langchain_core.documents import Document
 
 from bot.chunking import chunk_spans, split_document
@@ -30,7 +32,7 @@ def test_chunk_offsets_slice_the_document():
 
 def test_chunks_are_ordered_disjoint_and_cover_the_text():
     spans = chunk_spans(POLICY, size=80)
-    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     covered = "".join(POLICY[s.start : s.end] for s in spans)
     assert "".join(covered.split()) == "".join(POLICY.split())
 

@@ -1,5 +1,7 @@
 """Normalisation, quote finding and sentence splitting (bot.text)."""
 
+import itertools
+
 from bot.text import find_span, is_cjk, normalize, sentence_spans, tokenize
 
 
@@ -27,7 +29,7 @@ def test_sentences_cover_all_non_space_text_in_order():
     text = "第一句。第二句！\n\n  第三句没有句号"
     spans = list(sentence_spans(text))
     assert [text[s:e] for s, e in spans] == ["第一句。", "第二句！", "第三句没有句号"]
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_tokenize_drops_punctuation_and_stopwords():
