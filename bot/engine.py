@@ -22,7 +22,7 @@ from bot.answer import Answer, Retrieved
 from bot.citations import renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
-from bot.errors import LLMError
+from bot.errors import LLMError, LLMUnavailable
 from bot.extractive import ExtractiveAnswerer
 from bot.index import Index, IngestReport, ProgressFactory
 from bot.retriever import HybridRetriever
@@ -34,10 +34,6 @@ REFUSAL = {
     "en": "Sorry — the documents I have do not contain a basis for answering this question.",
 }
 EMPTY = {"zh": "请输入一个问题。", "en": "Please type a question."}
-FALLBACK = {
-    "zh": "语言模型暂不可用或其回答未通过引用核验，以下为原文摘录。",
-    "en": "The language model was unavailable or its answer failed citation checks; showing quoted text instead.",
-}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -149,8 +145,12 @@ class Engine:
         if question and history and is_followup(question):
             standalone = carry_over(question, history)
             if engine == "openai":
+                from bot import llm
+
                 try:
-                    standalone = __import__("bot.llm", fromlist=["condense"]).condense(self._chat_model(), question, history)
+                    standalone = llm.condense(self._chat_model(), question, history)
+                except LLMUnavailable as err:
+                    state["llm_error"] = err  # the answer step will not wait on this endpoint again
                 except LLMError:
                     pass  # the carried-over question still works
         state["standalone"] = standalone

@@ -129,8 +129,11 @@ class ExtractiveAnswerer:
             weight = idf or (max(sub) if any(sub) else (default * 1.5 if flag.startswith(_NOUNISH) else default * 0.5))
             # Only names (places, people, organisations, Latin terms) and numbers must
             # appear: a question about 深圳 is not answered by a sentence about 成都.
-            # The thing asked for (电话 in 电话是多少) must be in the answer's sentence or context.
-            must = (word.isdigit() and len(word) >= 2) or word in asked_for or (oov and flag.startswith(_PROPER))
+            # The thing asked for (网址 in 哪个网址) must be in the corpus at all, and weighs
+            # double: an answer sentence usually names an instance, not the category.
+            must = (word.isdigit() and len(word) >= 2) or (oov and (flag.startswith(_PROPER) or word in asked_for))
+            if word in asked_for:
+                weight *= 2
             terms[word] = Term(word, weight, must, oov)
         return list(terms.values())
 

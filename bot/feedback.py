@@ -190,8 +190,8 @@ def key_facts(text: str) -> list[str]:
 def to_golden(record: FeedbackRecord) -> FeedbackCase:
     """The golden case a feedback row stands for.
 
-    A 👍 answer keeps its facts (the numbers in the cited quotes, else the
-    quotes themselves) as ``answers`` and its quotes as ``evidence``; a 👍
+    A helpful answer keeps its facts (the numbers in the cited quotes, else the
+    quotes themselves) as ``answers`` and its quotes as ``evidence``; a helpful
     refusal becomes an unanswerable case; anything else is tagged
     ``needs-review`` with the bot's answer in ``note``.
     """
@@ -208,10 +208,12 @@ def to_golden(record: FeedbackRecord) -> FeedbackCase:
         return FeedbackCase(id=case_id, question=record.question, tags=tags, note=note)
     if answer.refused:
         return FeedbackCase(id=case_id, question=record.question, answerable=False, tags=[*tags, "unanswerable"],
-                          note=record.comment or None)
+                            note=record.comment or None)
     quotes = [c.quote for c in answer.citations]
     facts = [f for f in key_facts(" ".join(quotes)) if f in _MARKER.sub("", answer.answer)]
-    answers = facts or quotes or [_MARKER.sub("", answer.answer).strip()]
+    # "answers" match when ANY is present, so a date that every answer on the topic repeats would pass them all.
+    amounts = [f for f in facts if not f.endswith(("年", "月", "日"))]
+    answers = amounts or facts or quotes or [_MARKER.sub("", answer.answer).strip()]
     return FeedbackCase(id=case_id, question=record.question, answers=answers, evidence=quotes, tags=tags,
                       note=record.comment or None)
 

@@ -18,7 +18,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import SecretStr
 
 from bot.citations import Claim
 from bot.errors import LLMError, LLMUnavailable
@@ -93,7 +95,7 @@ def unavailable(problem: str, detail: str = "") -> LLMUnavailable:
 # ---- the endpoint ------------------------------------------------------------------------------
 
 
-def make_chat_model(settings: Settings):
+def make_chat_model(settings: Settings) -> BaseChatModel:
     """A ``ChatOpenAI`` for the configured endpoint.
 
     The OpenAI client retries 408/409/429/5xx and connection errors itself,
@@ -105,13 +107,16 @@ def make_chat_model(settings: Settings):
 
     if not settings.openai_api_key and not settings.openai_base_url:
         raise unavailable("config")
+    # OpenAI reads max_completion_tokens; some local servers (Ollama) read only the older max_tokens
+    extra = {"max_tokens": settings.openai_max_tokens} if settings.openai_base_url else None
     return ChatOpenAI(
         model=settings.openai_model,
-        api_key=settings.openai_api_key or "not-needed",  # local servers accept any key
+        api_key=SecretStr(settings.openai_api_key or "not-needed"),  # local servers accept any key
         base_url=settings.openai_base_url,
         timeout=settings.openai_timeout,
         max_retries=settings.openai_retries,
-        max_tokens=settings.openai_max_tokens,
+        max_completion_tokens=settings.openai_max_tokens,
+        extra_body=extra,
         temperature=0,
     )
 
@@ -132,7 +137,7 @@ def answer_messages(question: str, chunks: list[Document]) -> list[BaseMessage]:
     return [SystemMessage(SYSTEM), HumanMessage(user)]
 
 
-def stream_answer(model, question: str, chunks: list[Document]) -> Iterator[str]:
+def stream_answer(model: BaseChatModel, question: str, chunks: list[Document]) -> Iterator[str]:
     """The model's raw text, piece by piece as it arrives.
 
     Raises ``LLMUnavailable`` when the request fails after the client's
@@ -155,7 +160,7 @@ def stream_answer(model, question: str, chunks: list[Document]) -> Iterator[str]
         raise unavailable("cut", "the stream ended without a finish reason")
 
 
-def condense(model, question: str, history: list[tuple[str, str]]) -> str:
+def condense(model: BaseChatModel, question: str, history: list[tuple[str, str]]) -> str:
     """A standalone question written by the model from the follow-up and the recent history.
 
     Raises ``LLMError`` when the call fails or the reply is not a usable
@@ -368,7 +373,7 @@ def draft(pieces: Iterable[str], raw: list[str]) -> Iterator[str]:
 def fallback_notice(lang: str, *, error: Exception | None, quoted: bool) -> str:
     """The short note shown above the extractive answer when the model's answer is not shown."""
     if error is not None:
-        problem = PROBLEMS.get(getattr(error, "problem", ""), None)
+        problem = PROBLEMS.get(getattr(error, "problem", ""))
         reason = (problem.zh if lang == "zh" else problem.en) if problem else str(error)
         head = {"zh": f"语言模型暂不可用（{reason}）", "en": f"The language model is unavailable ({reason})"}[lang]
     else:

@@ -18,7 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Runtime settings; every field maps to ``BOT_<NAME>`` unless noted."""
 
-    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Field(default=PROJECT_ROOT / ".bot", description="Index, caches and feedback database.")
     corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus", description="Documents to ingest.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import threading
 import time
@@ -23,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
                 429: "rate_limit_error", 500: "server_error", 503: "server_error"}
@@ -37,6 +38,7 @@ class Reply:
     status: int = 200
     delay: float = 0.0  # seconds of silence before anything is sent (a stalled endpoint)
     piece: int = 4  # characters per streamed chunk
+    pace: float = 0.0  # seconds between streamed chunks (a model that writes slowly)
     cut_after: int | None = None  # streamed: drop the connection after this many content chunks
     finish: bool = True  # streamed: send finish_reason and [DONE]; False ends the body without them
     headers: dict[str, str] = field(default_factory=dict)
@@ -68,8 +70,20 @@ class Request:
     def stream(self) -> bool:
         return bool(self.body.get("stream"))
 
+    @property
+    def sources(self) -> dict[int, str]:
+        """The numbered sources in the prompt (``[n] title\ntext`` blocks inside ``<sources>``)."""
+        block = re.search(r"<sources>\n(.*?)\n</sources>", self.prompt, re.DOTALL)
+        parts = re.split(r"(?:^|\n\n)\[(\d+)\] [^\n]*\n", block.group(1)) if block else []
+        return {int(n): text for n, text in zip(parts[1::2], parts[2::2], strict=True)}
+
+    def source_with(self, text: str) -> int:
+        """The number of the first source containing ``text`` (how a scripted model picks what to cite)."""
+        return next(n for n, body in self.sources.items() if text in body)
+
 
 Responder = Callable[[Request], Reply]
+Scripted = Reply | str | Responder
 
 
 class FakeOpenAI:
@@ -81,12 +95,12 @@ class FakeOpenAI:
         self.responder = responder
         self.model = model
         self.requests: list[Request] = []
-        self._queue: deque[Reply] = deque()
+        self._queue: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True)
+        self._server = _Server(("127.0.0.1", port), _handler_class(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-openai", daemon=True)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -99,7 +113,7 @@ class FakeOpenAI:
         """The base URL to give an OpenAI client (``OPENAI_BASE_URL``)."""
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> FakeOpenAI:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -108,7 +122,7 @@ class FakeOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> FakeOpenAI:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -116,10 +130,10 @@ class FakeOpenAI:
 
     # ---- scripting -----------------------------------------------------------------------------
 
-    def script(self, *replies: Reply | str) -> None:
-        """Queue replies, answered in order (a ``str`` is a plain 200 reply)."""
+    def script(self, *replies: Scripted) -> None:
+        """Queue replies, answered in order: a ``str`` is a plain 200 reply, a callable builds one from the request."""
         with self._lock:
-            self._queue.extend(Reply(text=r) if isinstance(r, str) else r for r in replies)
+            self._queue.extend(replies)
 
     def completions(self) -> list[Request]:
         """The chat-completion requests received so far."""
@@ -128,13 +142,25 @@ class FakeOpenAI:
     def _next(self, request: Request) -> Reply:
         with self._lock:
             self.requests.append(request)
-            if self._queue:
-                return self._queue.popleft()
-        return self.responder(request) if self.responder else self.default
+            scripted = self._queue.popleft() if self._queue else (self.responder or self.default)
+        if isinstance(scripted, str):
+            return Reply(text=scripted)
+        return scripted if isinstance(scripted, Reply) else scripted(request)
 
     def _sleep(self, seconds: float) -> bool:
         """Wait (cut short when the server stops); True if the server is still running."""
         return not self._stopping.wait(seconds)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up (its timeout, the end of a test) is part of the script, not an error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 def _handler_class(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -148,16 +174,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked bodies, as real endpoints do
     server_fake: FakeOpenAI
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (quiet test output)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": self.server_fake.model, "object": "model"}]})
         else:
             self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found_error"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b"{}"
         try:
@@ -227,6 +253,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.cut_after is not None and sent >= reply.cut_after:
                 self._cut()
                 return
+            if sent and reply.pace and not self.server_fake._sleep(reply.pace):
+                return
             self._event({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
         if reply.finish:
             self._event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
@@ -249,6 +277,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def closed_port() -> int:
+    """A local port with nothing listening on it (connections are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main() -> None:

@@ -28,9 +28,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "status_loading": {"zh": "正在加载…", "en": "Loading…"},
     "chat_placeholder": {"zh": "请输入您的问题，例如：算力券每年发放多少？", "en": "Ask a question about the policy documents"},
     "loading_engine": {"zh": "正在加载检索模型…", "en": "Loading the search model…"},
-    "building_index": {"zh": "首次启动：正在为 {n} 个文档片段建立索引，请稍候…",
-                       "en": "First start: indexing {n} document chunks, please wait…"},
-    "building_index_start": {"zh": "首次启动：正在读取并索引资料库…", "en": "First start: reading and indexing the documents…"},
+    "building_index_start": {"zh": "正在准备索引（首次启动时需先为资料库建立索引）…",
+                             "en": "Preparing the index (the first start builds it from the documents)…"},
     "index_built": {"zh": "索引已建立：{summary}", "en": "Index built: {summary}"},
     "empty_corpus": {"zh": "资料库中还没有文档。请工作人员在“知识库”页面上传文件，或把文件放入 {path} 后重新索引。",
                      "en": "No documents are indexed yet. Staff can upload files on the Knowledge base page, "
@@ -106,16 +105,36 @@ STRINGS: dict[str, dict[str, str]] = {
     "eval_download_json": {"zh": "下载 JSON 报告", "en": "Download the JSON report"},
     "eval_download_html": {"zh": "下载 HTML 报告", "en": "Download the HTML report"},
     "fbp_title": {"zh": "用户反馈", "en": "Feedback"},
-    "fbp_counts": {"zh": "👍 {up} · 👎 {down} · 来源有误 {wrong_source}", "en": "👍 {up} · 👎 {down} · wrong source {wrong_source}"},
+    "fbp_counts": {"zh": "有帮助 {up} · 没有帮助 {down} · 来源有误 {wrong_source}",
+                   "en": "helpful {up} · not helpful {down} · wrong source {wrong_source}"},
     "fbp_filter": {"zh": "筛选", "en": "Show"},
+    "fbp_col_time": {"zh": "时间", "en": "time"},
+    "fbp_col_rating": {"zh": "评价", "en": "rating"},
+    "fbp_col_question": {"zh": "问题", "en": "question"},
+    "fbp_col_searched": {"zh": "检索问题", "en": "searched as"},
+    "fbp_col_answer": {"zh": "回答", "en": "answer"},
+    "fbp_col_comment": {"zh": "说明", "en": "comment"},
     "fbp_none": {"zh": "还没有反馈。", "en": "No feedback yet."},
-    "fbp_export_up": {"zh": "下载已认可的问题（👍，可直接用于评测）", "en": "Download approved cases (👍, ready for evaluation)"},
-    "fbp_export_review": {"zh": "下载待复核的问题（👎 / 来源有误）", "en": "Download cases to review (👎 / wrong source)"},
+    "fbp_export_up": {"zh": "下载已认可的问题（有帮助，可直接用于评测）", "en": "Download approved cases (helpful, ready for evaluation)"},
+    "fbp_export_review": {"zh": "下载待复核的问题（没有帮助 / 来源有误）", "en": "Download cases to review (not helpful / wrong source)"},
     "fbp_cli": {"zh": "命令行导出：", "en": "From the command line:"},
-    "rating_up": {"zh": "👍 有帮助", "en": "👍 helpful"},
-    "rating_down": {"zh": "👎 没有帮助", "en": "👎 not helpful"},
-    "rating_wrong_source": {"zh": "⚠️ 来源有误", "en": "⚠️ wrong source"},
+    "rating_up": {"zh": "有帮助", "en": "helpful"},
+    "rating_down": {"zh": "没有帮助", "en": "not helpful"},
+    "rating_wrong_source": {"zh": "来源有误", "en": "wrong source"},
 }
+
+
+# The engine names its progress bars in English ("embedding chunks"); the reader sees these instead.
+PROGRESS: dict[str, dict[str, str]] = {
+    "embedding chunks": {"zh": "正在向量化文档片段", "en": "Embedding chunks"},
+    "keyword index": {"zh": "正在建立关键词索引", "en": "Building the keyword index"},
+    "evaluating": {"zh": "正在评测", "en": "Evaluating"},
+}
+
+
+def progress_label(desc: str, lang: str) -> str:
+    """A progress bar's name in ``lang`` (the engine's own words when unknown)."""
+    return PROGRESS.get(desc, {}).get(lang) or desc
 
 
 def text(key: str, lang: str, **values: object) -> str:

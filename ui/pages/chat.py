@@ -1,0 +1,5 @@
+"""Chat page (everyone)."""
+
+from ui import chat
+
+chat.main()

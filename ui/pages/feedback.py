@@ -1,0 +1,5 @@
+"""Feedback (staff): browse ratings, export them as golden cases."""
+
+from ui import feedback_admin
+
+feedback_admin.main()

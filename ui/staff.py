@@ -1,0 +1,121 @@
+"""The staff login in front of the knowledge-base, evaluation and feedback pages.
+
+The password comes from ``BOT_ADMIN_PASSWORD``; with none set the pages only
+say how to enable them.  Comparison is constant-time, and wrong attempts are
+counted per client across all sessions (a new browser tab does not reset the
+count): after ``MAX_FAILURES`` within ``WINDOW`` seconds the login is locked,
+for longer each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from ui import state
+from ui.state import t
+
+MAX_FAILURES = 5
+WINDOW = 300.0
+LOCKOUT = 60.0
+MAX_LOCKOUT = 900.0
+
+
+@dataclass
+class _Client:
+    failures: list[float] = field(default_factory=list)
+    locked_until: float = 0.0
+    lockouts: int = 0
+
+
+class AttemptLimiter:
+    """Counts wrong passwords per client key; thread-safe (one instance serves every session)."""
+
+    def __init__(self, *, max_failures: int = MAX_FAILURES, window: float = WINDOW, lockout: float = LOCKOUT) -> None:
+        self.max_failures, self.window, self.lockout = max_failures, window, lockout
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.Lock()
+
+    def wait_seconds(self, key: str, *, now: float | None = None) -> int:
+        """Seconds before ``key`` may try again (0 = now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            client = self._clients.get(key)
+            return max(0, int(client.locked_until - now + 0.999)) if client else 0
+
+    def failed(self, key: str, *, now: float | None = None) -> None:
+        """Record a wrong password; lock the client after too many in the window."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            client = self._clients.setdefault(key, _Client())
+            client.failures = [f for f in client.failures if now - f < self.window] + [now]
+            if len(client.failures) >= self.max_failures:
+                client.locked_until = now + min(MAX_LOCKOUT, self.lockout * 2**client.lockouts)
+                client.lockouts += 1
+                client.failures = []
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._clients.pop(key, None)
+
+
+@st.cache_resource(show_spinner=False)
+def limiter() -> AttemptLimiter:
+    """The process-wide limiter."""
+    return AttemptLimiter()
+
+
+def _client_key() -> str:
+    # Without a known address every attempt counts against one shared key: stricter, never looser.
+    try:
+        address = st.context.ip_address
+    except (AttributeError, RuntimeError):
+        address = None
+    return address if isinstance(address, str) and address else "local"
+
+
+def _fingerprint(password: str) -> str:
+    # Kept in the session instead of a flag, so changing the password signs everyone out.
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def password_ok(given: str, expected: str) -> bool:
+    """Constant-time comparison."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def require_staff() -> bool:
+    """True when this session is signed in; otherwise draw the login form (or the how-to-enable note)."""
+    cfg = state.settings()
+    if not cfg.admin_password:
+        st.info(t("staff_disabled"))
+        return False
+    if st.session_state.get("staff") == _fingerprint(cfg.admin_password):
+        st.sidebar.button(t("staff_logout"), on_click=st.session_state.pop, args=("staff", None))
+        return True
+    with st.form("staff-login"):
+        given = st.text_input(t("staff_password"), type="password")
+        submitted = st.form_submit_button(t("staff_login"))
+    if submitted:
+        _try_login(given, cfg.admin_password)
+    return False
+
+
+def _try_login(given: str, expected: str) -> None:
+    key = _client_key()
+    wait = limiter().wait_seconds(key)
+    if wait:
+        st.error(t("staff_locked", seconds=wait))
+        return
+    if password_ok(given, expected):
+        limiter().succeeded(key)
+        st.session_state["staff"] = _fingerprint(expected)
+        st.rerun()
+    limiter().failed(key)
+    wait = limiter().wait_seconds(key)
+    st.error(t("staff_locked", seconds=wait) if wait else t("staff_wrong"))
