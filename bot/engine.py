@@ -150,7 +150,8 @@ class Engine:
                 try:
                     standalone = llm.condense(self._chat_model(), question, history)
                 except LLMUnavailable as err:
-                    state["llm_error"] = err  # the answer step will not wait on this endpoint again
+                    if err.problem in ("config", "timeout", "unreachable", "auth"):
+                        state["llm_error"] = err  # the answer step will not wait on this endpoint again
                 except LLMError:
                     pass  # the carried-over question still works
         state["standalone"] = standalone
