@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import jieba
 import jieba.posseg as pseg
 import numpy as np
 from langchain_core.documents import Document
@@ -92,7 +93,7 @@ class Decision:
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
-    def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.5,
+    def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.45,
                  min_coverage_cross: float = 0.45) -> None:
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
@@ -124,9 +125,17 @@ class ExtractiveAnswerer:
                     or (len(word) == 1 and not word.isdigit())):
                 continue
             idf = self._idf(word)
+            if idf == 0 and len(word) >= 3 and is_cjk(word) and not flag.startswith(_PROPER):
+                # jieba cut the question differently from the corpus ("鱼体色"): use the
+                # pieces the corpus does know instead of one unknown word
+                pieces = [p for p in _search_cut(word) if len(p) >= 2 and p != word and self._idf(p) > 0]
+                if pieces:
+                    for piece in pieces:
+                        terms.setdefault(piece, Term(piece, self._idf(piece), False, False))
+                    continue
             sub = [self._idf(w) for w in _bigrams(word)] if idf == 0 and is_cjk(word) else []
             oov = idf == 0 and not any(sub) and not any(self._idf(s) for s in SYNONYMS.get(word, ()))
-            weight = idf or (max(sub) if any(sub) else (default * 1.5 if flag.startswith(_NOUNISH) else default * 0.5))
+            weight = idf or (max(sub) if any(sub) else (default * (1.5 if flag.startswith(_PROPER) else 1.0 if flag.startswith(_NOUNISH) else 0.5)))
             # Only names (places, people, organisations, Latin terms) and numbers must
             # appear: a question about 深圳 is not answered by a sentence about 成都.
             # The thing asked for (网址 in 哪个网址) must be in the corpus at all, and weighs
@@ -266,6 +275,11 @@ def _has_new_number(sentence: str, question: str) -> bool:
     asked = set(_NUM.findall(unicodedata.normalize("NFKC", question)))
     found = _NUM.findall(_DATE.sub(" ", unicodedata.normalize("NFKC", sentence)))
     return any(n not in asked for n in found) or bool(_CN_NUM.search(sentence))
+
+
+@lru_cache(maxsize=4096)
+def _search_cut(word: str) -> tuple[str, ...]:
+    return tuple(jieba.lcut_for_search(word))
 
 
 def _bigrams(word: str) -> list[str]:
