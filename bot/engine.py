@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot import crosslingual
 from bot.answer import Answer, Retrieved
 from bot.citations import renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
@@ -50,6 +51,7 @@ class Engine:
         self.collection_name = collection or self.settings.collection
         self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path)
         self._client = client
+        crosslingual.CACHE_PATH = self.settings.data_dir / "cedict-index.pickle"
         self._index: Index | None = None
         self._llm = None
         self._lock = threading.RLock()
