@@ -70,8 +70,11 @@ def chunk_spans(text: str, *, size: int = 300) -> list[Span]:
     cur_is_heading = False
     for span, is_head in units:
         heading_line = is_head and text[span.start] == "#"
+        # a heading waits for the text below it, but a run of bare headings
+        # (a table of contents) must not grow into one unbounded chunk
+        too_long = cur is not None and span.end - cur.start > size
         if cur is not None and (
-            (is_head and not cur_is_heading) or (span.end - cur.start > size and not cur_is_heading)
+            (is_head and not cur_is_heading) or (too_long and (not cur_is_heading or heading_line))
         ):
             chunks.append(cur)
             cur = None

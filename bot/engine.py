@@ -35,7 +35,7 @@ REFUSAL = {
     "en": "Sorry — the documents I have do not contain a basis for answering this question.",
 }
 EMPTY = {"zh": "请输入一个问题。", "en": "Please type a question."}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates (bad UTF-8)
 
 
 def language(text: str) -> str:
@@ -138,14 +138,14 @@ class Engine:
     def _step_condense(self, inp: dict) -> dict:
         t0 = time.perf_counter()
         question = _CONTROL.sub("", str(inp.get("question") or "")).strip()[: self.settings.max_question_chars]
-        history: History = list(inp.get("history") or [])
+        history = _clean_history(inp.get("history"), limit=self.settings.max_question_chars)
         engine = inp.get("engine") or self.settings.engine
         state: dict[str, Any] = {"question": question, "history": history, "engine": engine, "timings": {},
                                  "k": inp.get("k") or self.settings.k, "mode": inp.get("mode") or "hybrid",
                                  "lang": language(question), "notice": None}
         standalone = question
         if question and history and is_followup(question):
-            standalone = carry_over(question, history)
+            standalone = carry_over(question, history)[: self.settings.max_question_chars]
             if engine == "openai":
                 from bot import llm
 
@@ -265,6 +265,19 @@ class Engine:
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)
+
+
+def _clean_history(history: Any, *, limit: int) -> History:
+    """Chat turns as ``(role, text)`` with known roles, text cleaned and cut like a question."""
+    turns: History = []
+    for turn in history or []:
+        try:
+            role, text = turn
+        except (TypeError, ValueError):
+            continue
+        if role in ("user", "assistant") and isinstance(text, str) and text.strip():
+            turns.append((role, _CONTROL.sub("", text).strip()[:limit]))
+    return turns
 
 
 def _retrieved(chunk: Document) -> Retrieved:

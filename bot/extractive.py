@@ -217,6 +217,9 @@ class ExtractiveAnswerer:
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"
+        if cross and len(terms) >= 2 and len(terms) - len(best.missing) < 2:
+            # dictionary translations are loose: one matching word is not a basis
+            return "only one of the question's words is found in the sources"
         if best.coverage < (self.min_coverage_cross if cross else self.min_coverage):
             return f"the best sentence covers only {best.coverage:.0%} of the question"
         return ""
@@ -253,7 +256,9 @@ class ExtractiveAnswerer:
 
 @lru_cache(maxsize=4096)
 def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple((w.word, w.flag) for w in pseg.lcut(text))
+    # The HMM guesses unknown words; on a long run of rare characters it costs
+    # seconds, so long inputs are cut with the dictionary alone.
+    return tuple((w.word, w.flag) for w in pseg.lcut(text, HMM=len(text) <= 100))
 
 
 def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:

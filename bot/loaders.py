@@ -4,6 +4,11 @@ Supported: ``.md``/``.txt`` (optional YAML front matter), ``.html``/``.htm``,
 ``.pdf``, ``.docx`` and ``.jsonl`` passage collections (``{id, text, title?}``,
 one document per line, ids preserved).  Document id = path under the corpus
 root without suffix (a passage keeps its own id).
+
+Limits keep one file from costing hours of embedding: a document file over
+``MAX_BYTES`` or a document text over ``MAX_CHARS`` characters is refused with
+a message naming the file and the limit (split it); a passage ``.jsonl`` may be
+up to ``MAX_JSONL_BYTES`` since it is read line by line.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +27,20 @@ from langchain_core.documents import Document
 from bot.errors import CorpusError, DocumentError
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
-MAX_BYTES = 200 * 1024 * 1024
+MAX_BYTES = 32 * 2**20  # one document file
+MAX_JSONL_BYTES = 200 * 2**20  # a passage collection
+MAX_CHARS = 1_000_000  # one document's text: ~3,300 chunks, about ten minutes of embedding on two cores
+MAX_LINE_ERRORS = 20  # bad lines reported one by one per .jsonl; the rest are counted
+_MAGIC = {
+    b"%PDF-": "a PDF file — give it the .pdf suffix",
+    b"PK\x03\x04": "a ZIP archive (DOCX/XLSX?) — give a Word file the .docx suffix",
+    b"\xd0\xcf\x11\xe0": "an old Office (.doc/.xls) file — save it as .docx",
+    b"\x89PNG": "a PNG image — a picture has no text to index",
+    b"\xff\xd8\xff": "a JPEG image — a picture has no text to index",
+    b"GIF8": "a GIF image — a picture has no text to index",
+    b"\x7fELF": "a program — not a document",
+    b"{\\rtf": "an RTF file — save it as .docx or .txt",
+}
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _META_KEYS = ("title", "source", "author", "published", "type", "language", "url", "column")
 
@@ -55,25 +74,36 @@ def load_paths(paths: Iterable[Path], *, root: Path | None = None) -> LoadReport
     for path in discover(paths):
         report.files += 1
         try:
-            report.documents.extend(load_file(path, root=root))
+            report.documents.extend(load_file(path, root=root, errors=report.errors))
         except DocumentError as err:
             report.errors.append(err)
     return report
 
 
 def doc_id_for(path: Path, root: Path | None) -> str:
-    """Path under ``root`` without suffix, with forward slashes."""
+    """Path under ``root`` without suffix, with forward slashes; just the name for a file outside ``root``.
+
+    Both sides are resolved, so ``corpus/../outside.md`` is outside and never yields an id with ``..``.
+    """
     path = path.resolve()
+    rel = Path(path.name)
     if root is not None:
         try:
-            return path.relative_to(root.resolve()).with_suffix("").as_posix()
+            rel = path.relative_to(root.resolve())
         except ValueError:
             pass
-    return path.with_suffix("").name
+    stem = rel.with_suffix("")
+    # a name made of dots ("...md") would give the path-like id ".."
+    return (rel if stem.name in ("", ".", "..") else stem).as_posix()
 
 
-def load_file(path: Path, *, root: Path | None = None) -> list[Document]:
-    """Load one file into one or more documents (a ``.jsonl`` gives many)."""
+def load_file(path: Path, *, root: Path | None = None, errors: list[DocumentError] | None = None) -> list[Document]:
+    """Load one file into one or more documents (a ``.jsonl`` gives many).
+
+    A ``.jsonl`` line that cannot be used is appended to ``errors`` (as
+    ``file:line``) and the other lines still load; without ``errors`` the
+    first bad line raises.
+    """
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise DocumentError(path, f"unsupported file type '{suffix}' — use one of {', '.join(SUFFIXES)}")
@@ -81,17 +111,36 @@ def load_file(path: Path, *, root: Path | None = None) -> list[Document]:
         size = path.stat().st_size
     except OSError as err:
         raise DocumentError(path, f"cannot read file ({err.strerror})") from err
-    if size > MAX_BYTES:
-        raise DocumentError(path, f"file is {size // 2**20} MiB, over the {MAX_BYTES // 2**20} MiB limit — split it")
+    limit = MAX_JSONL_BYTES if suffix == ".jsonl" else MAX_BYTES
+    if size > limit:
+        raise DocumentError(path, f"file is {size / 2**20:.0f} MiB, over the {limit // 2**20} MiB limit for one file "
+                                  "— split it into smaller files")
+    if size == 0:
+        raise DocumentError(path, "empty file — no text to index")
     if suffix == ".jsonl":
-        return list(_load_jsonl(path))
+        return _load_jsonl(path, errors)
     text, meta = _LOADERS[suffix](path)
     text = text.strip("\n")
     if not text.strip():
-        raise DocumentError(path, "no text found (empty file, or a scanned PDF without a text layer)")
+        raise DocumentError(path, _NO_TEXT.get(suffix, "no text found, only blank space — add the document's text"))
+    _check_length(path, text)
     doc_id = doc_id_for(path, root)
     meta.setdefault("title", doc_id.rsplit("/", 1)[-1])
     return [_document(doc_id, text, meta, path)]
+
+
+_NO_TEXT = {
+    ".pdf": "no text layer (a scanned or image-only PDF?) — run OCR on it (e.g. ocrmypdf) and add the result",
+    ".docx": "no text found in the DOCX (only images or empty paragraphs?) — add the text or run OCR on the images",
+    ".html": "no visible text in the page (only scripts, styles or markup) — save the page with its content",
+    ".htm": "no visible text in the page (only scripts, styles or markup) — save the page with its content",
+}
+
+
+def _check_length(path: Path | str, text: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise DocumentError(path, f"text is {len(text):,} characters, over the {MAX_CHARS:,}-character limit for one "
+                                  "document (it would take hours to embed) — split it into several files")
 
 
 def _document(doc_id: str, text: str, meta: dict, path: Path) -> Document:
@@ -104,8 +153,21 @@ def _document(doc_id: str, text: str, meta: dict, path: Path) -> Document:
 def read_text(path: Path) -> str:
     """Decode a text file: UTF-8 (with or without BOM), else GB18030, else a detected charset."""
     data = path.read_bytes()
+    for magic, kind in _MAGIC.items():
+        if data.startswith(magic):
+            raise DocumentError(path, f"not text: this is {kind}")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(path, "looks like a binary file, not text — convert it to .txt/.md/.pdf/.docx")
+    text = _decode(data)
+    if text is None:
+        raise DocumentError(path, "unknown text encoding — save it as UTF-8")
+    if _looks_binary(text):
+        raise DocumentError(path, "looks like a binary file, not text (many control characters) — "
+                                  "convert it to .txt/.md/.pdf/.docx")
+    return text
+
+
+def _decode(data: bytes) -> str | None:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -114,9 +176,14 @@ def read_text(path: Path) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is None:
-        raise DocumentError(path, "unknown text encoding — save it as UTF-8")
-    return str(best)
+    return None if best is None else str(best)
+
+
+def _looks_binary(text: str) -> bool:
+    """Binary data decoded as GB18030 is full of control characters; real text has almost none."""
+    sample = text[:65536]
+    controls = sum(1 for c in sample if c not in "\t\n\r\f\v" and unicodedata.category(c) == "Cc")
+    return controls > max(2, len(sample) // 100)
 
 
 def _load_text(path: Path) -> tuple[str, dict]:
@@ -149,14 +216,18 @@ def _load_html(path: Path) -> tuple[str, dict]:
 
 def _load_pdf(path: Path) -> tuple[str, dict]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
         pages = [page.extract_text() or "" for page in reader.pages]
         title = (reader.metadata or {}).get("/Title") if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError, OSError) as err:
+    except FileNotDecryptedError as err:
+        raise DocumentError(path, "the PDF needs a password to open — save an unprotected copy") from err
+    except PdfReadError as err:
         raise DocumentError(path, f"corrupt or unreadable PDF ({err}) — re-export it") from err
+    except Exception as err:  # a damaged file can trip almost any error inside the parser
+        raise DocumentError(path, f"corrupt or unreadable PDF ({err.__class__.__name__}) — re-export it") from err
     return "\n\n".join(p.strip() for p in pages if p.strip()), {"title": title} if title else {}
 
 
@@ -168,35 +239,70 @@ def _load_docx(path: Path) -> tuple[str, dict]:
 
     try:
         document = docx.Document(str(path))
+        paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
+        title = document.core_properties.title or None
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as err:
         raise DocumentError(path, "corrupt or unreadable DOCX — open and re-save it in Word/LibreOffice") from err
-    paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    title = document.core_properties.title or None
+    except Exception as err:  # damaged XML inside a valid ZIP (lxml) and the like
+        raise DocumentError(path, f"corrupt or unreadable DOCX ({err.__class__.__name__}) — open and re-save it "
+                                  "in Word/LibreOffice") from err
     return "\n\n".join(paragraphs), {"title": title} if title else {}
 
 
-def _load_jsonl(path: Path) -> Iterator[Document]:
-    seen: set[str] = set()
-    with path.open(encoding="utf-8-sig") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
+def _load_jsonl(path: Path, errors: list[DocumentError] | None) -> list[Document]:
+    """One document per good line; each bad line is reported as ``file:line`` and skipped."""
+    docs: list[Document] = []
+    seen: dict[str, int] = {}
+    bad = 0
+    with path.open("rb") as handle:
+        for lineno, raw in enumerate(handle, 1):
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DocumentError(where, f"not valid JSON ({err.msg}) — one object per line") from err
-            if not isinstance(row, dict) or not str(row.get("text") or "").strip():
-                raise DocumentError(where, "missing 'text' — each line needs {\"id\", \"text\", \"title\"?}")
-            pid = str(row.get("id") or "").strip()
-            if not pid:
-                raise DocumentError(where, "missing 'id' — each line needs {\"id\", \"text\", \"title\"?}")
-            if pid in seen:
-                raise DocumentError(where, f"duplicate id '{pid}' — ids must be unique in a file")
-            seen.add(pid)
-            meta = {k: row.get(k) for k in _META_KEYS}
-            meta["title"] = row.get("title") or pid
-            yield _document(pid, str(row["text"]).strip(), meta, path)
+                doc = _jsonl_row(path, lineno, raw, seen)
+            except DocumentError as err:
+                if errors is None:
+                    raise
+                bad += 1
+                if bad <= MAX_LINE_ERRORS:
+                    errors.append(err)
+                continue
+            if doc is not None:
+                docs.append(doc)
+    if bad > MAX_LINE_ERRORS and errors is not None:
+        errors.append(DocumentError(path, f"{bad - MAX_LINE_ERRORS} more bad line(s) skipped "
+                                          f"({bad} in all, {len(docs)} passages loaded) — is this a JSONL file?"))
+    if not docs and not bad:
+        raise DocumentError(path, "no passages found, only blank lines — write one {\"id\", \"text\"} object per line")
+    return docs
+
+
+def _jsonl_row(path: Path, lineno: int, raw: bytes, seen: dict[str, int]) -> Document | None:
+    where = f"{path}:{lineno}"
+    try:
+        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as err:
+        raise DocumentError(where, "not UTF-8 text — save the file as UTF-8") from err
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+        json.dumps(row, ensure_ascii=False).encode("utf-8")  # a lone "\ud800" escape decodes but cannot be stored
+    except json.JSONDecodeError as err:
+        raise DocumentError(where, f"not valid JSON ({err.msg}) — one object per line") from err
+    except UnicodeEncodeError as err:
+        raise DocumentError(where, "invalid Unicode escape (a lone surrogate such as \\ud800) — fix the line") from err
+    if not isinstance(row, dict) or not str(row.get("text") or "").strip():
+        raise DocumentError(where, "missing 'text' — each line needs {\"id\", \"text\", \"title\"?}")
+    pid = str(row.get("id") or "").strip()
+    if not pid:
+        raise DocumentError(where, "missing 'id' — each line needs {\"id\", \"text\", \"title\"?}")
+    if pid in seen:
+        raise DocumentError(where, f"duplicate id '{pid}' (first on line {seen[pid]}) — ids must be unique in a file")
+    seen[pid] = lineno
+    text = str(row["text"]).strip()
+    _check_length(where, text)
+    meta = {k: row.get(k) for k in _META_KEYS}
+    meta["title"] = row.get("title") or pid
+    return _document(pid, text, meta, path)
 
 
 _LOADERS = {

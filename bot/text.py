@@ -36,12 +36,11 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """
     out: list[str] = []
     idx: list[int] = []
-    n = len(text)
     for i, ch in enumerate(text):
         if ch.isspace():
             continue
         norm = unicodedata.normalize("NFKC", ch).lower()
-        if norm == "," and 0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1 : i + 4].isdigit():
+        if norm == "," and _between_digits(text, i):
             continue
         for c in norm:
             if c.isspace():
@@ -51,6 +50,22 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), idx
 
 
+def _between_digits(text: str, i: int) -> bool:
+    """A digit on each side of ``text[i]`` (spaces skipped); the string's edge counts as a digit.
+
+    Only the nearest neighbours decide, and an edge counts as a digit, so any
+    slice of a text normalises like the same stretch of the whole text (``1,``
+    cut from ``1,000`` becomes ``1`` and is still found).
+    """
+    before = i - 1
+    while before >= 0 and text[before].isspace():
+        before -= 1
+    after = i + 1
+    while after < len(text) and text[after].isspace():
+        after += 1
+    return (before < 0 or text[before].isdigit()) and (after >= len(text) or text[after].isdigit())
+
+
 def find_span(quote: str, text: str) -> tuple[int, int] | None:
     """Offsets of ``quote`` in ``text`` after normalisation on both sides, or None."""
     nq = normalize(quote)
@@ -58,9 +73,14 @@ def find_span(quote: str, text: str) -> tuple[int, int] | None:
         return None
     nt, idx = normalize_with_map(text)
     pos = nt.find(nq)
-    if pos < 0:
-        return None
-    return idx[pos], idx[pos + len(nq) - 1] + 1
+    while pos >= 0:
+        end = pos + len(nq)
+        # a match must start and end on whole source characters, not inside the
+        # expansion of one (NFKC turns "…" into "...", "½" into "1⁄2")
+        if (pos == 0 or idx[pos - 1] != idx[pos]) and (end == len(nt) or idx[end] != idx[end - 1]):
+            return idx[pos], idx[end - 1] + 1
+        pos = nt.find(nq, pos + 1)
+    return None
 
 
 def is_cjk(text: str) -> bool:
