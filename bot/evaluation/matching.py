@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 _WS = re.compile(r"\s+")
 # A comma between digits followed by exactly three digits is a thousands separator: 1,000万 → 1000万.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_MARKER = re.compile(r"\[\d{1,3}\]")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "′": "'"})
 
 
@@ -29,6 +30,11 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").casefold()
     text = _WS.sub("", text).translate(_QUOTES)
     return _THOUSANDS.sub("", text)
+
+
+def strip_markers(answer: str) -> str:
+    """The answer without its ``[n]`` citation markers, which may fall inside an expected phrase."""
+    return _MARKER.sub("", answer)
 
 
 def contains(haystack: str, needle: str) -> bool:
@@ -81,7 +87,4 @@ def from_passage(chunk_id: str, doc_id: str, passage_ids: Iterable[str]) -> bool
     Chunk ids are ``{doc_id}#{hash}``; a passage collection keeps each
     passage id as the document id.
     """
-    for pid in passage_ids:
-        if doc_id == pid or chunk_id == pid or chunk_id.startswith(pid + "#"):
-            return True
-    return False
+    return any(doc_id == pid or chunk_id == pid or chunk_id.startswith(pid + "#") for pid in passage_ids)

@@ -14,7 +14,7 @@ from bot.errors import BotError
 from bot.evaluation.metrics import LOWER_IS_BETTER, CaseResult, Summary
 from bot.evaluation.runner import Report
 
-METRICS = tuple(name for name in Summary.model_fields if name != "cases") + ("recall_at_1",)
+METRICS = (*tuple(name for name in Summary.model_fields if name != "cases"), "recall_at_1")
 TIMING_KEYS = frozenset({"latency_ms", "latency_ms_p50", "latency_ms_p95"})
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

@@ -19,7 +19,7 @@ from bot.answer import Answer
 from bot.engine import Engine
 from bot.errors import CorpusError
 from bot.evaluation.golden import GoldenCase
-from bot.evaluation.matching import contains, evidence_missing, from_passage, groups_missing
+from bot.evaluation.matching import contains, evidence_missing, from_passage, groups_missing, strip_markers
 from bot.evaluation.metrics import (
     GRADED,
     CaseResult,
@@ -127,7 +127,7 @@ def grade(case: GoldenCase, answer: Answer, chunk_texts: dict[str, str], *, late
 def _answer_check(case: GoldenCase, answer: Answer) -> Check:
     if answer.refused:
         return Check(passed=False, detail="refused a question it should answer")
-    missing = groups_missing(answer.answer, case.groups)
+    missing = groups_missing(strip_markers(answer.answer), case.groups)
     if not missing:
         return Check(passed=True, detail="answer contains the expected text")
     wanted = " and ".join("any of " + " / ".join(repr(x) for x in g) for g in missing)
