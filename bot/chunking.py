@@ -23,6 +23,9 @@ _STRUCTURE = re.compile(
     r"|[一二三四五六七八九十]+、)"
 )
 _PARA = re.compile(r"\n\s*\n")
+# Bump when chunk boundaries or the text given to the embedder change: indexed
+# documents are then re-chunked and re-embedded on the next ingest.
+LAYOUT_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def make_citation(claim: Claim, chunks: list[Document], *, n: int) -> Citation |
     return Citation(
         n=n,
         doc_id=str(meta.get("doc_id", "")),
-        title=str(meta.get("title", "")),
+        title=str(meta.get("title") or meta.get("doc_id", "")),
         chunk_id=str(meta.get("chunk_id", chunk.id or "")),
         quote=chunk.page_content[span[0] : span[1]],
         text=chunk.page_content,

@@ -32,6 +32,7 @@ class E5Embeddings(Embeddings):
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_path) if cache_path else None
         self.progress: Callable[[int], None] | None = None
+        self.encoded = 0  # passages actually run through the model (cache misses)
 
     def _get_model(self):
         with self._lock:
@@ -58,9 +59,12 @@ class E5Embeddings(Embeddings):
         keys = [_key("passage", t) for t in texts]
         found = self._cache.get_many(keys) if self._cache else {}
         missing = [i for i, k in enumerate(keys) if k not in found]
+        if self.progress and len(keys) > len(missing):
+            self.progress(len(keys) - len(missing))  # cache hits count as done
         for b in range(0, len(missing), self._batch_size):
             batch = missing[b : b + self._batch_size]
             vectors = self._encode([texts[i] for i in batch], is_query=False)
+            self.encoded += len(batch)
             new = {keys[i]: v for i, v in zip(batch, vectors, strict=True)}
             found.update(new)
             if self._cache:
@@ -72,6 +76,21 @@ class E5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Query embedding (``query: `` prefix)."""
         return self.embed_query_array(text).tolist()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Many query embeddings at once (batched, so both cores work); cached like single queries."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        keys = [_key("query", t) for t in texts]
+        found = self._cache.get_many(keys) if self._cache else {}
+        missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
+        for b in range(0, len(missing), self._batch_size):
+            batch = missing[b : b + self._batch_size]
+            new = dict(zip((keys[i] for i in batch), self._encode([texts[i] for i in batch], is_query=True), strict=True))
+            found.update(new)
+            if self._cache:
+                self._cache.put_many(new)
+        return np.stack([found[k] for k in keys])
 
     def embed_query_array(self, text: str) -> np.ndarray:
         """Query embedding as an array; recent queries are cached."""
@@ -99,6 +118,9 @@ class _VectorCache:
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # A cache: losing the last writes to a power cut only costs re-embedding,
+            # while syncing on every commit costs each new question a disk flush.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
             self._db.commit()
 

@@ -5,14 +5,19 @@ chunk count, so an ingest can tell an unchanged document (skip, embed
 nothing), a changed one (upsert new chunks, then delete the stale ones) and a
 half-written one left by a killed run (redo it).  The BM25 side keeps only
 token postings and chunk ids; chunk texts are read back from Chroma.
+Every failure inside Chroma (a stopped server, a damaged store) surfaces as
+``IndexError_``; a restarted server is used again without reopening anything.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +25,17 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.chunking import split_document
+from bot.chunking import LAYOUT_VERSION, split_document
 from bot.embeddings import E5Embeddings
-from bot.errors import DocumentError, IndexBusyError, IndexError_
+from bot.errors import BotError, DocumentError, IndexBusyError, IndexError_
 from bot.loaders import load_paths
 from bot.settings import Settings
 from bot.text import tokenize
 
 _PAGE = 2000
+# Chunks embedded and written together: short documents (one passage each)
+# share a model call, which is what keeps both cores busy.
+_WRITE_BATCH = 64
 ProgressFactory = Callable[..., Any]
 
 
@@ -55,7 +63,7 @@ class IngestReport:
                 f"{len(self.updated)} updated, {len(self.unchanged)} unchanged, {len(self.removed)} removed; "
                 f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in index ({self.seconds:.1f}s)")
         if self.errors:
-            text += f"; {len(self.errors)} file(s) failed"
+            text += f"; {len(self.errors)} problem(s) reported"
         return text
 
 
@@ -103,15 +111,36 @@ class Index:
 
     # ---- reading -------------------------------------------------------------------------------
 
+    @contextmanager
+    def _chroma(self, action: str) -> Iterator[None]:
+        """Wrap a failure inside Chroma once, as an ``IndexError_`` that says what to do."""
+        try:
+            yield
+        except BotError:
+            raise
+        except Exception as err:  # chromadb and its HTTP client raise many unrelated types
+            if self.settings.server_mode:
+                where = f"Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
+                hint = ("check that 'chroma run' is up (it is used again as soon as it is back); "
+                        "or unset BOT_CHROMA_HOST to use the embedded store")
+            else:
+                where = f"local Chroma store in {self.settings.data_dir / 'chroma'}"
+                hint = "check the folder is readable and writable; if it is damaged, delete it and run 'python -m bot ingest'"
+            detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+            raise IndexError_(f"{where} failed while {action} ({err.__class__.__name__}"
+                              f"{': ' + detail if detail else ''}) — {hint}") from err
+
     def count(self) -> int:
         """Number of chunks in the collection."""
-        return self.collection.count()
+        with self._chroma("counting chunks"):
+            return self.collection.count()
 
     def get(self, ids: Sequence[str]) -> dict[str, Document]:
         """Chunks by id (missing ids are left out)."""
         if not ids:
             return {}
-        res = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        with self._chroma("reading chunks"):
+            res = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         return {i: Document(page_content=t, metadata=m or {}, id=i)
                 for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)}
 
@@ -119,7 +148,8 @@ class Index:
         """Every chunk, page by page: ``(id, text or None, metadata)``."""
         offset = 0
         while True:
-            res = self.collection.get(limit=_PAGE, offset=offset, include=list(include))
+            with self._chroma("listing chunks"):
+                res = self.collection.get(limit=_PAGE, offset=offset, include=list(include))
             ids = res["ids"]
             if not ids:
                 return
@@ -141,7 +171,8 @@ class Index:
 
     def document_text(self, doc_id: str) -> str | None:
         """Rebuild a document's text from its chunks (gaps filled with line breaks)."""
-        res = self.collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        with self._chroma("reading a document"):
+            res = self.collection.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
         parts = sorted(zip(res["metadatas"], res["documents"], strict=True), key=lambda p: p[0]["start"])
         if not parts:
             return None
@@ -157,9 +188,12 @@ class Index:
         """``(chunk_id, cosine similarity)`` of the ``k`` nearest chunks."""
         if self.count() == 0:
             return []
-        res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
-                                    include=["distances"])
-        return [(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        with self._chroma("searching"):
+            res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
+                                        include=["distances"])
+        hits = [(i, round(1.0 - float(d), 6)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        # near-ties come back from the approximate search in varying order: fix it
+        return sorted(hits, key=lambda h: (-h[1], h[0]))
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """``(chunk_id, BM25 score)`` for the best ``k`` keyword matches."""
@@ -207,18 +241,25 @@ class Index:
         if root is None:
             root = corpus if all(_inside(p, corpus) for p in paths) else (paths[0] if paths[0].is_dir() else paths[0].parent)
         loaded = load_paths(paths, root=root)
+        for doc in loaded.documents:
+            doc.metadata["doc_hash"] = _layout_hash(doc.metadata["doc_hash"], self.settings.chunk_size)
         report = IngestReport(files=loaded.files, documents=len(loaded.documents), errors=loaded.errors)
         existing = self.documents()
+        gone = self._prunable(existing, loaded, paths) if prune else []
+        docs, copies = _skip_copies(_dedupe(loaded.documents, report), existing, set(gone), report)
         todo: list[tuple[Document, list[Document], dict | None]] = []
-        for doc in _dedupe(loaded.documents, report):
+        for doc in docs:
             state = existing.get(doc.metadata["doc_id"])
             if state and state["hashes"] == {doc.metadata["doc_hash"]} and state["chunks"] == state.get("doc_chunks"):
                 report.unchanged.append(doc.metadata["doc_id"])
                 continue
             todo.append((doc, split_document(doc, size=self.settings.chunk_size), state))
+        if todo or gone or copies:
+            # Before the first write: a run killed from here on leaves a stamp
+            # no saved BM25 index matches, so the next run rebuilds it.
+            self._mark_changed()
         self._write(todo, report, progress)
-        if prune:
-            self._prune(existing, loaded, paths, report)
+        self._delete_documents([*gone, *copies], existing, report)
         if report.changed or not self.bm25.matches(self._stamp()):
             self._mark_changed()
             self.ensure_bm25(progress=progress)
@@ -230,40 +271,58 @@ class Index:
         bar = progress(total=total, desc="embedding chunks", unit="chunk") if progress and total else None
         self.embeddings.progress = bar.update if bar else None
         try:
-            for doc, chunks, state in todo:
+            for group in _groups(todo, _WRITE_BATCH):
+                chunks = [c for _doc, doc_chunks, _state in group for c in doc_chunks]
+                before = self.embeddings.encoded
                 vectors = self.embeddings.embed_passages([_embed_text(c) for c in chunks])
-                report.chunks_embedded += len(chunks)
+                report.chunks_embedded += self.embeddings.encoded - before
                 ids = [c.metadata["chunk_id"] for c in chunks]
                 # New chunks first, stale ones after: a run killed in between
-                # leaves a document whose hashes disagree, which the next run redoes.
-                self.collection.upsert(ids=ids, embeddings=vectors, documents=[c.page_content for c in chunks],
-                                       metadatas=[c.metadata for c in chunks])
-                stale = sorted(set(state["ids"]) - set(ids)) if state else []
-                if stale:
-                    self.collection.delete(ids=stale)
-                (report.updated if state else report.added).append(doc.metadata["doc_id"])
+                # leaves a document whose hashes disagree (or whose chunk count
+                # falls short of doc_chunks), which the next run redoes.
+                with self._chroma("writing chunks"):
+                    step = self.client.get_max_batch_size()
+                    for b in range(0, len(ids), step):
+                        self.collection.upsert(ids=ids[b : b + step], embeddings=vectors[b : b + step],
+                                               documents=[c.page_content for c in chunks[b : b + step]],
+                                               metadatas=[c.metadata for c in chunks[b : b + step]])
+                    stale = sorted({i for _doc, _chunks, state in group if state for i in state["ids"]} - set(ids))
+                    if stale:
+                        self.collection.delete(ids=stale)
+                for doc, _chunks, state in group:
+                    (report.updated if state else report.added).append(doc.metadata["doc_id"])
         finally:
             self.embeddings.progress = None
             if bar:
                 bar.close()
 
-    def _prune(self, existing: dict, loaded, paths: list[Path], report: IngestReport) -> None:
+    def _prunable(self, existing: dict, loaded, paths: list[Path]) -> list[str]:
+        """Indexed documents under ``paths`` whose files are gone (a file that failed to load keeps its chunks)."""
         kept = {d.metadata["doc_id"] for d in loaded.documents}
         failed = {str(Path(str(e.path).split(":")[0]).resolve()) for e in loaded.errors}
         roots = [p.resolve() for p in paths]
+        gone = []
         for doc_id, state in existing.items():
             src = state.get("path")
             if doc_id in kept or not src or str(Path(src).resolve()) in failed:
                 continue
             if any(_inside(Path(src), r) for r in roots):
-                self.collection.delete(ids=state["ids"])
-                report.removed.append(doc_id)
+                gone.append(doc_id)
+        return gone
+
+    def _delete_documents(self, doc_ids: list[str], existing: dict, report: IngestReport) -> None:
+        for doc_id in doc_ids:
+            with self._chroma("removing a document"):
+                self.collection.delete(ids=existing[doc_id]["ids"])
+            report.removed.append(doc_id)
 
     def delete_document(self, doc_id: str) -> int:
         """Remove one document's chunks; returns how many were removed."""
-        res = self.collection.get(where={"doc_id": doc_id}, include=[])
+        with self._chroma("removing a document"):
+            res = self.collection.get(where={"doc_id": doc_id}, include=[])
+            if res["ids"]:
+                self.collection.delete(ids=res["ids"])
         if res["ids"]:
-            self.collection.delete(ids=res["ids"])
             self._mark_changed()
             self.ensure_bm25()
         return len(res["ids"])
@@ -274,11 +333,13 @@ class Index:
         return str((self.collection.metadata or {}).get("bm25_stamp", ""))
 
     def _mark_changed(self) -> None:
-        self.collection.modify(metadata={"bm25_stamp": uuid.uuid4().hex})
+        with self._chroma("marking the index changed"):
+            self.collection.modify(metadata={"bm25_stamp": uuid.uuid4().hex})
         self._refresh_collection()
 
     def _refresh_collection(self) -> None:
-        self.collection = self.client.get_collection(self.name)
+        with self._chroma("opening the collection"):
+            self.collection = self.client.get_collection(self.name)
         self.store._chroma_collection = self.collection
 
     def ensure_bm25(self, *, progress: ProgressFactory | None = None) -> None:
@@ -291,15 +352,34 @@ class Index:
             return
         total = self.count()
         bar = progress(total=total, desc="keyword index", unit="chunk") if progress and total else None
-        ids, tokens = [], []
-        for cid, text, meta in self.iter_all(include=("documents", "metadatas")):
-            ids.append(cid)
-            tokens.append(tokenize(f"{meta.get('title', '')} {text or ''}"))
-            if bar:
+        # Chunks already tokenised by the last build keep their tokens, so an
+        # edit re-tokenises only its own chunks, not the whole collection.
+        memo = self.bm25.token_memo()
+        ids: list[str] = []
+        titles: list[str] = []
+        tokens: list[list[str]] = []
+        missing: list[int] = []
+        for cid, text, meta in self.iter_all(include=("metadatas",) if memo else ("documents", "metadatas")):
+            title = meta.get("title", "")
+            known = memo.get(cid, title) if memo else tokenize(f"{title} {text or ''}")
+            if known is None:
+                missing.append(len(ids))
+            elif bar:
                 bar.update(1)
+            ids.append(cid)
+            titles.append(title)
+            tokens.append(known or [])
+        for b in range(0, len(missing), _PAGE):
+            page = missing[b : b + _PAGE]
+            found = self.get([ids[i] for i in page])
+            for i in page:
+                doc = found.get(ids[i])
+                tokens[i] = tokenize(f"{titles[i]} {doc.page_content if doc else ''}")
+                if bar:
+                    bar.update(1)
         if bar:
             bar.close()
-        self.bm25.build(ids, tokens, stamp=stamp)
+        self.bm25.build(ids, tokens, stamp=stamp, titles=titles)
         self._bm25_checked_stamp = stamp
 
     def invalidate(self) -> None:
@@ -328,6 +408,61 @@ def _dedupe(docs: list[Document], report: IngestReport) -> list[Document]:
         seen[did] = doc.metadata.get("path", did)
         out.append(doc)
     return out
+
+
+def _skip_copies(docs: list[Document], existing: dict, gone: set[str],
+                 report: IngestReport) -> tuple[list[Document], list[str]]:
+    """Leave out a document whose text is already indexed (or loaded) under another id.
+
+    The same file saved twice under two names would otherwise fill the top
+    results with identical chunks.  A document already indexed with that text
+    keeps its place, else the shortest id ("notice" before "notice (1)"); the
+    copy is reported, and removed if an older version of it was indexed.
+    Returns the documents to index and the indexed copies to remove.
+    """
+    ids = {d.metadata["doc_id"] for d in docs}
+    owner: dict[str, str] = {}
+    for did, state in existing.items():
+        if did not in ids and did not in gone and len(state["hashes"]) == 1:
+            owner.setdefault(next(iter(state["hashes"])), did)
+
+    def indexed_as_is(doc: Document) -> bool:
+        return existing.get(doc.metadata["doc_id"], {}).get("hashes") == {doc.metadata["doc_hash"]}
+
+    keep: set[str] = set()
+    copies: list[str] = []
+    for doc in sorted(docs, key=lambda d: (not indexed_as_is(d), len(d.metadata["doc_id"]), d.metadata["doc_id"])):
+        did, digest = doc.metadata["doc_id"], doc.metadata["doc_hash"]
+        first = owner.setdefault(digest, did)
+        if first == did:
+            keep.add(did)
+            continue
+        report.errors.append(DocumentError(doc.metadata.get("path", did),
+                                           f"document '{did}' has the same text as '{first}' — not indexed "
+                                           "twice; delete one of the two copies"))
+        if did in existing:
+            copies.append(did)
+    return [d for d in docs if d.metadata["doc_id"] in keep], copies
+
+
+def _groups(todo: list, size: int) -> Iterator[list]:
+    """Consecutive documents with at least ``size`` chunks between them (a long document is a group of its own)."""
+    group: list = []
+    count = 0
+    for item in todo:
+        group.append(item)
+        count += len(item[1])
+        if count >= size:
+            yield group
+            group, count = [], 0
+    if group:
+        yield group
+
+
+def _layout_hash(text_hash: str, chunk_size: int) -> str:
+    """A document's hash as indexed: its text plus how it was cut, so a new chunk size
+    or chunker version re-indexes it instead of leaving old chunks behind."""
+    return hashlib.sha1(f"{text_hash}:{LAYOUT_VERSION}:{chunk_size}".encode()).hexdigest()[:16]
 
 
 def _embed_text(chunk: Document) -> str:
@@ -376,7 +511,21 @@ class Bm25Index:
         self.stamp = stamp
         return True
 
-    def build(self, ids: list[str], tokens: list[list[str]], *, stamp: str) -> None:
+    def token_memo(self) -> _TokenMemo | None:
+        """The token lists saved by the last build, unless the tokeniser has changed since."""
+        try:
+            meta = json.loads((self.path / "meta.json").read_text())
+            if meta.get("tokenizer") != _tokenizer_fingerprint():
+                return None
+            arrays = np.load(self.path / "tokens.npz")
+            ids = json.loads((self.path / "ids.json").read_text())
+            vocab = json.loads((self.path / "tokens-vocab.json").read_text())
+            return _TokenMemo(rows={cid: row for row, cid in enumerate(ids)}, titles=arrays["titles"],
+                              indptr=arrays["indptr"], tids=arrays["tids"], vocab=vocab)
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def build(self, ids: list[str], tokens: list[list[str]], *, stamp: str, titles: list[str] | None = None) -> None:
         import bm25s
 
         self.ids = np.array(ids, dtype=object)
@@ -392,7 +541,9 @@ class Bm25Index:
             tmp.mkdir(parents=True, exist_ok=True)
             self.model.save(str(tmp / "model"), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(ids, ensure_ascii=False))
-            (tmp / "meta.json").write_text(json.dumps({"stamp": stamp}))
+            if titles is not None:
+                _save_token_memo(tmp, tokens, titles)
+            (tmp / "meta.json").write_text(json.dumps({"stamp": stamp, "tokenizer": _tokenizer_fingerprint()}))
             import shutil
 
             if self.path.exists():
@@ -420,3 +571,45 @@ class Bm25Index:
         df = int(self.model.scores["indptr"][tid + 1] - self.model.scores["indptr"][tid])
         n = max(len(self.ids), 1)
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+
+@dataclass
+class _TokenMemo:
+    """Each chunk's tokens from the last BM25 build, on disk as token ids (read only while rebuilding)."""
+
+    rows: dict[str, int]
+    titles: np.ndarray
+    indptr: np.ndarray
+    tids: np.ndarray
+    vocab: list[str]
+
+    def get(self, chunk_id: str, title: str) -> list[str] | None:
+        """The chunk's tokens, or None when it is new or its title changed."""
+        row = self.rows.get(chunk_id)
+        if row is None or int(self.titles[row]) != zlib.crc32(title.encode()):
+            return None
+        return [self.vocab[t] for t in self.tids[self.indptr[row] : self.indptr[row + 1]].tolist()]
+
+
+def _save_token_memo(folder: Path, tokens: list[list[str]], titles: list[str]) -> None:
+    vocab: dict[str, int] = {}
+    flat = [vocab.setdefault(t, len(vocab)) for chunk in tokens for t in chunk]
+    indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
+    np.cumsum([len(chunk) for chunk in tokens], out=indptr[1:])
+    np.savez(folder / "tokens.npz", indptr=indptr, tids=np.asarray(flat, dtype=np.int32),
+             titles=np.array([zlib.crc32(t.encode()) for t in titles], dtype=np.uint32))
+    (folder / "tokens-vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False))
+
+
+def _tokenizer_fingerprint() -> str:
+    """Changes whenever saved tokens could be stale: the tokeniser's code, jieba or its dictionary."""
+    import hashlib
+
+    import jieba
+
+    import bot.text
+
+    jieba.dt.check_initialized()
+    parts = [Path(bot.text.__file__).read_bytes(), jieba.__version__.encode(),
+             f"{jieba.dt.total}:{len(jieba.dt.FREQ)}".encode()]
+    return hashlib.sha1(b"\0".join(parts)).hexdigest()[:16]

@@ -301,7 +301,7 @@ def _jsonl_row(path: Path, lineno: int, raw: bytes, seen: dict[str, int]) -> Doc
     text = str(row["text"]).strip()
     _check_length(where, text)
     meta = {k: row.get(k) for k in _META_KEYS}
-    meta["title"] = row.get("title") or pid
+    meta["title"] = row.get("title")  # no title: the id is not text to embed or search
     return _document(pid, text, meta, path)
 
 

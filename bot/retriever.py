@@ -8,6 +8,7 @@ numbers, names and policy terms that embeddings blur.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -19,6 +20,7 @@ from bot.index import Index
 from bot.text import is_cjk
 
 RRF_K = 60
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="keyword-search")
 
 
 def rrf(rankings: list[list[str]], *, k: int = RRF_K, weights: list[float] | None = None) -> dict[str, float]:
@@ -51,15 +53,22 @@ class HybridRetriever(BaseRetriever):
     def search(self, query: str, *, k: int | None = None) -> list[Document]:
         """The fused top ``k`` for ``query``."""
         k = k or self.k
+        fetch = max(self.fetch_k, k)
         dense: list[tuple[str, float]] = []
         sparse: list[tuple[str, float]] = []
+        # The keyword side (jieba + BM25, Python) runs in another thread while
+        # this one embeds the query and searches Chroma (C and Rust code that
+        # releases the GIL), so a query costs the slower of the two, not both.
+        keyword = _POOL.submit(self._keyword_search, query, fetch) if self.mode == "hybrid" else None
         if self.mode in ("hybrid", "dense"):
             vector = self.index.embeddings.embed_query_array(query)
-            dense = self.index.dense_search(vector, max(self.fetch_k, k))
-        if self.mode in ("hybrid", "bm25"):
-            sparse = self.index.keyword_search(self._keyword_query(query), max(self.fetch_k, k))
+            dense = self.index.dense_search(vector, fetch)
+        if keyword is not None:
+            sparse = keyword.result()
+        elif self.mode == "bm25":
+            sparse = self._keyword_search(query, fetch)
         fused = rrf([[i for i, _ in dense], [i for i, _ in sparse]])
-        top = sorted(fused, key=lambda i: -fused[i])[:k]
+        top = sorted(fused, key=lambda i: (-fused[i], i))[:k]
         chunks = self.index.get(top)
         dense_s, sparse_s = dict(dense), dict(sparse)
         out = []
@@ -70,6 +79,9 @@ class HybridRetriever(BaseRetriever):
             doc.metadata.update(score=round(fused[cid], 6), dense_score=dense_s.get(cid), bm25_score=sparse_s.get(cid))
             out.append(doc)
         return out
+
+    def _keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        return self.index.keyword_search(self._keyword_query(query), k)
 
     def _keyword_query(self, query: str) -> str:
         """An English question also searches the Chinese words its terms translate to."""

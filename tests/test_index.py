@@ -106,3 +106,18 @@ def test_unreachable_chroma_server_says_what_to_do(settings_factory, corpus):
     engine = Engine(settings_factory(corpus_dir=corpus, chroma_host="127.0.0.1", chroma_port=free_port()))
     with pytest.raises(IndexError_, match="chroma run"):
         engine.ingest()
+
+
+def test_a_new_chunk_size_re_chunks_instead_of_keeping_old_chunks(settings_factory, corpus):
+    settings = settings_factory(corpus_dir=corpus)
+    first = Engine(settings)
+    first.ingest()
+    old_ids = {cid for d in first.index.documents().values() for cid in d["ids"]}
+    second = Engine(settings.model_copy(update={"chunk_size": 60}))
+    report = second.ingest()
+    assert sorted(report.updated) == ["policy/standards", "policy/voucher"]
+    # these short articles cut the same way at either size, so nothing needs embedding again
+    assert report.chunks_embedded == 0
+    assert {cid for d in second.index.documents().values() for cid in d["ids"]} == old_ids
+    assert all(len(d["hashes"]) == 1 for d in second.index.documents().values())
+    assert second.ingest().unchanged == report.updated

@@ -73,7 +73,7 @@ def test_jsonl_passages_keep_their_ids(tmp_path):
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     docs = load_file(path, root=tmp_path)
     assert [d.metadata["doc_id"] for d in docs] == ["p-1", "p-2"]
-    assert docs[1].metadata["title"] == "p-2"
+    assert "title" not in docs[1].metadata  # an id is not text to embed or search
 
 
 @pytest.mark.parametrize(
