@@ -23,7 +23,7 @@ from tests.conftest import CORPUS, ROOT, need
 
 SEED = ROOT / "tests" / "golden" / "seed.yaml"
 ARTIFACTS = ROOT / "test-artifacts"
-THRESHOLDS = ["answer_accuracy=0.8", "refusal_accuracy=0.6", "citation_validity=1.0"]
+THRESHOLDS = ["answer_accuracy=0.9", "refusal_accuracy=0.8", "evidence_accuracy=0.9", "citation_validity=1.0"]
 CHROMIUM = Path("/usr/bin/chromium")
 
 
