@@ -54,23 +54,29 @@ class E5Embeddings(Embeddings):
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Passage embeddings as an ``(n, 384)`` array."""
+        return self._embed_cached(texts, is_query=False)
+
+    def _embed_cached(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        """Embeddings from the cache where possible, the rest in batches (so both cores work)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        keys = [_key("passage", t) for t in texts]
+        keys = [_key("query" if is_query else "passage", t) for t in texts]
         found = self._cache.get_many(keys) if self._cache else {}
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        if self.progress and len(keys) > len(missing):
-            self.progress(len(keys) - len(missing))  # cache hits count as done
+        missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
+        progress = None if is_query else self.progress
+        if progress and len(keys) > len(missing):
+            progress(len(keys) - len(missing))  # cache hits count as done
         for b in range(0, len(missing), self._batch_size):
             batch = missing[b : b + self._batch_size]
-            vectors = self._encode([texts[i] for i in batch], is_query=False)
-            self.encoded += len(batch)
+            vectors = self._encode([texts[i] for i in batch], is_query=is_query)
+            if not is_query:
+                self.encoded += len(batch)
             new = {keys[i]: v for i, v in zip(batch, vectors, strict=True)}
             found.update(new)
             if self._cache:
                 self._cache.put_many(new)
-            if self.progress:
-                self.progress(len(batch))
+            if progress:
+                progress(len(batch))
         return np.stack([found[k] for k in keys])
 
     def embed_query(self, text: str) -> list[float]:
@@ -79,30 +85,11 @@ class E5Embeddings(Embeddings):
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Many query embeddings at once (batched, so both cores work); cached like single queries."""
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        keys = [_key("query", t) for t in texts]
-        found = self._cache.get_many(keys) if self._cache else {}
-        missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
-        for b in range(0, len(missing), self._batch_size):
-            batch = missing[b : b + self._batch_size]
-            new = dict(zip((keys[i] for i in batch), self._encode([texts[i] for i in batch], is_query=True), strict=True))
-            found.update(new)
-            if self._cache:
-                self._cache.put_many(new)
-        return np.stack([found[k] for k in keys])
+        return self._embed_cached(texts, is_query=True)
 
     def embed_query_array(self, text: str) -> np.ndarray:
         """Query embedding as an array; recent queries are cached."""
-        key = _key("query", text)
-        if self._cache:
-            hit = self._cache.get_many([key])
-            if key in hit:
-                return hit[key]
-        vector = self._encode([text], is_query=True)[0]
-        if self._cache:
-            self._cache.put_many({key: vector})
-        return vector
+        return self._embed_cached([text], is_query=True)[0]
 
 
 def _key(kind: str, text: str) -> str:

@@ -18,6 +18,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.settings import Settings
+from tests.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -109,3 +110,23 @@ def chroma_server(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+# ---- a local OpenAI-compatible server (deterministic stand-in for a real endpoint) ----
+
+@pytest.fixture
+def fake():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_engine(settings_factory, seed_engine, fake):
+    """``openai_engine(**settings)`` → an openai-engine ``Engine`` over the seed index, pointed at ``fake``."""
+
+    def make(**overrides) -> Engine:
+        settings = {"engine": "openai", "OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "test",
+                    "openai_timeout": 5, "openai_retries": 0, **overrides}
+        return Engine(settings_factory(**settings), client=seed_engine.index.client)
+
+    return make

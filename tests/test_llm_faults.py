@@ -25,7 +25,7 @@ from bot.answer import Answer
 from bot.citations import MARKER
 from bot.engine import Engine
 from bot.text import find_span
-from tests.fake_openai import FakeOpenAI, Reply, closed_port
+from tests.fake_openai import Reply, closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "算力券每年发放总额是多少?"
@@ -72,22 +72,6 @@ FAULTS = {
 }
 
 
-@pytest.fixture
-def fake():
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def openai_engine(settings_factory, seed_engine, fake):
-    """``openai_engine(**settings)`` → an openai-engine ``Engine`` over the seed index, pointed at ``fake``."""
-
-    def make(**overrides) -> Engine:
-        settings = {"engine": "openai", "OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "test",
-                    "openai_timeout": 5, "openai_retries": 0, **overrides}
-        return Engine(settings_factory(**settings), client=seed_engine.index.client)
-
-    return make
 
 
 def run(engine: Engine, question: str, mode: str) -> tuple[list[str], Answer]:

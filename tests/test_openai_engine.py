@@ -29,7 +29,7 @@ from bot.citations import MARKER
 from bot.conversation import carry_over
 from bot.engine import REFUSAL, Engine
 from bot.text import find_span
-from tests.fake_openai import FakeOpenAI, Reply, Request, closed_port
+from tests.fake_openai import Reply, Request, closed_port
 
 VOUCHER_Q = "算力券每年发放总额是多少?"
 VOUCHER = "不超过1000万元"
@@ -38,22 +38,6 @@ HISTORY = [("user", "截至2023年11月,成都一共有多少家人工智能企�
            ("assistant", "从公开数据来看,截至2023年11月,成都共有人工智能企业835家。[1]")]
 
 
-@pytest.fixture
-def fake():
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def openai_engine(settings_factory, seed_engine, fake):
-    """``openai_engine(**settings)`` → an openai-engine ``Engine`` over the seed index, pointed at ``fake``."""
-
-    def make(**overrides) -> Engine:
-        settings = {"engine": "openai", "OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "test",
-                    "openai_timeout": 5, "openai_retries": 0, **overrides}
-        return Engine(settings_factory(**settings), client=seed_engine.index.client)
-
-    return make
 
 
 def citing(template: str, *quotes: str, **reply) -> object:
