@@ -57,20 +57,20 @@ def embedder_throughput(texts: list[str], *, batch: int = RAW_BATCH) -> tuple[fl
     return len(texts) / win.wall_s, win.load_before
 
 
-def _row(system: str, what: str, report_chunks: int, embedded: int, win) -> IngestRow:
-    return IngestRow(system=system, what=what, chunks=report_chunks, chunks_embedded=embedded,
-                     seconds=round(win.wall_s, 2), chunks_per_s=round(report_chunks / win.wall_s, 2) if win.wall_s else 0,
-                     cores_used=win.cores_used, load=win.load)
+def _row(system: str, what: str, *, chunks: int, embedded: int, win, build: bool) -> IngestRow:
+    rate = round(chunks / win.wall_s, 2) if build and win.wall_s else None
+    return IngestRow(system=system, what=what, chunks=chunks, chunks_embedded=embedded, seconds=round(win.wall_s, 2),
+                     chunks_per_s=rate, cores_used=win.cores_used, load=win.load)
 
 
-def ingest_row(engine, corpus: Path, *, what: str, system: str = "ours") -> tuple[IngestRow, IngestReport]:
-    """Ingest ``corpus`` (pruning what is gone from it) and time it."""
+def ingest_row(engine, corpus: Path, *, what: str, build: bool = True) -> tuple[IngestRow, IngestReport]:
+    """Ingest ``corpus`` (pruning what is gone from it) and time it; ``build``: the index started empty."""
     with window() as win:
         report = engine.ingest([corpus], prune=True)
     if report.errors:
         raise RuntimeError(f"ingest of {corpus} reported errors: {report.errors[:3]}")
-    chunks = report.chunks_embedded if report.chunks_embedded else report.chunks_total
-    return _row(system, what, chunks, report.chunks_embedded, win), report
+    row = _row("ours", what, chunks=report.chunks_total, embedded=report.chunks_embedded, win=win, build=build)
+    return row, report
 
 
 @dataclass
@@ -95,6 +95,7 @@ def cold_throughput(passages: list[Passage], *, target: int, workdir: Path, sett
     engine = open_engine(cold, collection="cold")
     engine.embeddings.embed_query_array("预热")  # model load is start-up, not ingestion
     row, _report = ingest_row(engine, corpus, what=f"{len(texts)} chunks, empty embedding cache (cold)")
+    row.phase = "ingest"
     rows = [row]
     if baseline:
         rows.append(_baseline_cold(corpus, passages, data))
@@ -113,7 +114,10 @@ def _baseline_cold(corpus: Path, passages: list[Passage], data: Path) -> IngestR
     base = TutorialBaseline(directory=data / "baseline-chroma", collection="cold-baseline", embeddings=embeddings)
     with window() as win:
         chunks, _ = base.build(subset)
-    return _row("LangChain tutorial", f"{chunks} chunks, empty embedding cache (cold)", chunks, chunks, win)
+    row = _row("LangChain tutorial", f"{chunks} chunks, empty embedding cache (cold)", chunks=chunks,
+               embedded=embeddings.encoded, win=win, build=True)
+    row.phase = "ingest"
+    return row
 
 
 def boundary_copy(passage: Passage, n: int, settings: Settings) -> Passage | None:
@@ -163,9 +167,12 @@ def _chunk_count(passage: Passage, settings: Settings) -> int:
 
 
 def touch_one(passages: list[Passage]) -> list[Passage]:
-    """The same corpus with one passage's text changed (an incremental update)."""
+    """The same corpus with one passage's text changed (an incremental update).
+
+    The edit differs on every run, so its chunks really are embedded, not found in the cache.
+    """
     first = passages[0]
-    return [Passage(id=first.id, text=first.text + "（更新）", title=first.title), *passages[1:]]
+    return [Passage(id=first.id, text=f"{first.text}（{time.time_ns()}更新）", title=first.title), *passages[1:]]
 
 
 def timed_ingest_sequence(settings: Settings, passages: list[Passage], *, workdir: Path, label: str,
@@ -174,15 +181,11 @@ def timed_ingest_sequence(settings: Settings, passages: list[Passage], *, workdi
     engine = open_engine(settings, collection=collection)
     engine.embeddings.embed_query_array("预热")
     corpus = write_corpus(passages, workdir / f"{collection}.jsonl")
-    rows = []
-    row, report = ingest_row(engine, corpus, what=f"{label}: build, warm embedding cache")
-    rows.append(row)
+    rows = [ingest_row(engine, corpus, what=f"{label}: build, warm embedding cache")[0]]
     time.sleep(0.5)
-    row, report = ingest_row(engine, corpus, what=f"{label}: re-run, nothing changed")
-    row.chunks = report.chunks_total
-    rows.append(row)
-    edited = write_corpus(touch_one(passages), workdir / f"{collection}-edited.jsonl")
-    row, report = ingest_row(engine, edited, what=f"{label}: one passage edited")
-    row.chunks = report.chunks_total
-    rows.append(row)
+    rows.append(ingest_row(engine, corpus, what=f"{label}: re-run, nothing changed", build=False)[0])
+    write_corpus(touch_one(passages), corpus)
+    rows.append(ingest_row(engine, corpus, what=f"{label}: one passage edited", build=False)[0])
+    for row in rows:
+        row.phase = "reingest"
     return rows

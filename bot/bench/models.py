@@ -36,6 +36,7 @@ class Recall(BaseModel):
     at_1: float
     at_5: float
     at_k: float | None = Field(default=None, description="Recall at the system's own default k, when not 5.")
+    mrr_5: float = Field(default=0.0, description="Mean reciprocal rank of the first gold chunk within 5 (0 if none).")
     k: int = 5
 
 
@@ -57,9 +58,10 @@ class IngestRow(BaseModel):
     system: str
     what: str
     chunks: int
-    chunks_embedded: int
+    chunks_embedded: int = Field(description="Chunks run through the model (embedding-cache misses).")
     seconds: float
-    chunks_per_s: float
+    chunks_per_s: float | None = Field(default=None, description="Chunks indexed per second, for builds.")
+    phase: str = ""
     cores_used: float = Field(description="CPU seconds / wall seconds of this process during the run.")
     load: Load
 
@@ -101,6 +103,7 @@ class ScaleRow(BaseModel):
     stages_ms: dict[str, float] = Field(default_factory=dict)
     recall_at_5: float | None = None
     recall_questions: int = 0
+    reused: bool = Field(default=False, description="Collection built by an earlier run; build times are that run's.")
     peak_rss_mb: float
     server_peak_rss_mb: float | None = None
     bm25: Bm25Memory | None = None

@@ -38,15 +38,18 @@ def recall(name: str, dataset: str, search: Callable[[str, int], list[Hit]], que
            own_k: int | None = None) -> Recall:
     """Share of questions with a gold-passage chunk first, and within the first 5 (and the system's own k)."""
     at1 = at5 = atk = 0
+    rr = 0.0
     for q in questions:
         hits = search(q.text, 5)
         found = [h.from_any(q.gold) for h in hits]
         at1 += bool(found[:1] and found[0])
         at5 += any(found[:5])
         atk += any(found[: own_k or 5])
+        rr += next((1 / rank for rank, hit in enumerate(found[:5], 1) if hit), 0.0)
     n = max(len(questions), 1)
     return Recall(system=name, dataset=dataset, questions=len(questions), at_1=round(at1 / n, 4),
-                  at_5=round(at5 / n, 4), at_k=round(atk / n, 4) if own_k else None, k=own_k or 5)
+                  at_5=round(at5 / n, 4), at_k=round(atk / n, 4) if own_k else None, k=own_k or 5,
+                  mrr_5=round(rr / n, 4))
 
 
 def _timed_rows(fn: Callable[[str], object], questions: list[str], plan: QueryPlan) -> tuple[Latency, Latency]:
@@ -87,20 +90,18 @@ class RealSetBench:
         name = self.bench.name
         log(f"{name}: indexing ({len(self.bench.passages)} passages)")
         engine = open_engine(self.settings, collection=self.collection)
-        row, ingest = ingest_row(engine, self.bench.corpus, what=f"{name}: whole corpus, shared embedding cache")
-        row.chunks = ingest.chunks_total
+        fresh = engine.index.count() == 0
+        row, ingest = ingest_row(engine, self.bench.corpus, build=fresh,
+                                 what=f"{name}: whole corpus, shared embedding cache" + ("" if fresh else " (update)"))
+        row.phase = "quality"
         report.ingest.append(row)
         log(f"{name}: ours has {ingest.chunks_total} chunks ({row.seconds:.0f} s); building the tutorial pipeline")
         baseline = TutorialBaseline(directory=self.settings.data_dir / "tutorial-chroma",
                                     collection=self.baseline_collection, embeddings=engine.embeddings)
-        embedded: list[int] = []
-        engine.embeddings.progress = embedded.append
-        try:
-            with window() as win:
-                n_base, _ = baseline.build(self.bench.passages)
-        finally:
-            engine.embeddings.progress = None
-        report.ingest.append(_baseline_row(name, n_base, sum(embedded), win))
+        before = engine.embeddings.encoded
+        with window() as win:
+            n_base, _ = baseline.build(self.bench.passages)
+        report.ingest.append(_baseline_row(name, n_base, engine.embeddings.encoded - before, win))
         report.corpora[f"{name} (ours)"] = ingest.chunks_total
         report.corpora[f"{name} (tutorial)"] = n_base
         self._quality(engine, baseline, report, log)
@@ -160,5 +161,5 @@ class RealSetBench:
 def _baseline_row(name: str, chunks: int, embedded: int, win) -> IngestRow:
     return IngestRow(system="LangChain tutorial", what=f"{name}: whole corpus, shared embedding cache", chunks=chunks,
                      chunks_embedded=embedded, seconds=round(win.wall_s, 2),
-                     chunks_per_s=round(chunks / win.wall_s, 2) if win.wall_s else 0.0, cores_used=win.cores_used,
-                     load=win.load)
+                     chunks_per_s=round(chunks / win.wall_s, 2) if win.wall_s else None, cores_used=win.cores_used,
+                     load=win.load, phase="quality")

@@ -45,13 +45,13 @@ def _targets(r: BenchReport) -> list[str]:
 
 
 def _recall(r: BenchReport) -> list[str]:
-    rows = [[x.dataset, x.system, str(x.questions), f"{x.at_1:.3f}", f"{x.at_5:.3f}",
+    rows = [[x.dataset, x.system, str(x.questions), f"{x.at_1:.3f}", f"{x.at_5:.3f}", f"{x.mrr_5:.3f}",
              f"{x.at_k:.3f} (k={x.k})" if x.at_k is not None else ""] for x in r.recall]
     corpora = ", ".join(f"{k}: {v:,} chunks" for k, v in r.corpora.items())
     return ["## Retrieval quality", "",
             "A hit is a retrieved chunk cut from one of the question's gold passages. "
             f"Corpora: {corpora}.", "",
-            *_table(["set", "system", "questions", "recall@1", "recall@5", "recall at own k"], rows)]
+            *_table(["set", "system", "questions", "recall@1", "recall@5", "MRR@5", "recall at own k"], rows)]
 
 
 def _queries(r: BenchReport) -> list[str]:
@@ -73,13 +73,15 @@ def _queries(r: BenchReport) -> list[str]:
 
 
 def _ingest(r: BenchReport) -> list[str]:
-    rows = [[i.system, i.what, f"{i.chunks:,}", str(i.chunks_embedded), f"{i.seconds:.2f}", f"{i.chunks_per_s:.1f}",
-             f"{i.cores_used:.2f}", str(i.load)] for i in r.ingest]
+    rows = [[i.system, i.what, f"{i.chunks:,}", str(i.chunks_embedded), f"{i.seconds:.2f}",
+             f"{i.chunks_per_s:.1f}" if i.chunks_per_s is not None else "—", f"{i.cores_used:.2f}", str(i.load)]
+            for i in r.ingest]
     out = ["## Ingestion", "",
            "\"cores\" is CPU seconds over wall seconds of the benchmark process (2.0 = both cores busy). "
            "\"warm\"/\"shared embedding cache\": vectors come from the embedding cache, so the time is chunking, "
            "storing and the keyword index.", "",
-           *_table(["system", "what", "chunks", "embedded", "seconds", "chunks/s", "cores", "load"], rows)]
+           *_table(["system", "what", "chunks in index", "embedded (cache misses)", "seconds", "chunks/s", "cores",
+                    "load"], rows)]
     if r.embedder:
         e = r.embedder
         out += [f"The bare embedding model on the same {e.texts} chunk texts (batches of {e.batch}, run before and "
@@ -91,7 +93,8 @@ def _ingest(r: BenchReport) -> list[str]:
 def _scale(r: BenchReport) -> list[str]:
     rows = []
     for s in r.scale:
-        rows.append([f"{s.size:,}", s.store, f"{s.build_s:.0f} s" if s.build_s is not None else "—",
+        built = " (earlier run)" if s.reused else ""
+        rows.append([f"{s.size:,}", s.store, f"{s.build_s:.0f} s{built}" if s.build_s is not None else "—",
                      f"{s.bm25_build_s:.1f} s" if s.bm25_build_s is not None else "—", f"{s.first_answer_s:.2f} s",
                      _lat(s.retrieval), _lat(s.retrieval_concurrent), _lat(s.answer), _lat(s.answer_concurrent),
                      f"{s.recall_at_5:.3f} ({s.recall_questions})" if s.recall_at_5 is not None else "—",

@@ -50,6 +50,8 @@ class Options:
     cold_chunks: int = 256
     reingest_chunks: int = 10_000
     cold_start_runs: int = 3
+    reuse_scale: bool = False
+    merge: Path | None = None
 
     @classmethod
     def for_smoke(cls, **kw) -> Options:
@@ -90,6 +92,23 @@ class Bench:
                                   machine=machine())
         self.sets: dict[str, data.BenchSet] = {}
         self.full_sets: dict[str, data.BenchSet] = {}
+        if opts.merge and opts.merge.exists():
+            self._carry_over(BenchReport.model_validate_json(opts.merge.read_text(encoding="utf-8")))
+
+    def _carry_over(self, previous: BenchReport) -> None:
+        """Keep an earlier run's results for the phases this run does not repeat."""
+        phases, r = set(self.opts.phases), self.report
+        r.command = f"{previous.command}\n{r.command}"
+        r.seconds = previous.seconds
+        r.ingest = [row for row in previous.ingest if row.phase not in phases]
+        if "quality" not in phases:
+            r.recall, r.queries, r.corpora, r.scope = previous.recall, previous.queries, previous.corpora, previous.scope
+        if "ingest" not in phases:
+            r.embedder = previous.embedder
+        if "scale" not in phases:
+            r.scale = previous.scale
+        if "coldstart" not in phases:
+            r.cold_start = previous.cold_start
 
     def run(self) -> BenchReport:
         t0 = time.perf_counter()
@@ -101,7 +120,7 @@ class Bench:
                 log(f"phase: {phase}")
                 getattr(self, f"phase_{phase}")()
         self.report.peak_rss_mb = peak_rss_mb()
-        self.report.seconds = round(time.perf_counter() - t0, 1)
+        self.report.seconds = round(self.report.seconds + time.perf_counter() - t0, 1)
         self.report.targets = targets.check(self.report)
         return self.report
 
@@ -114,8 +133,10 @@ class Bench:
                 self.sets[name] = data.slice_set(full, questions=q, distractors=d, workdir=self.opts.workdir / "slices")
             elif name in self.opts.heads:
                 self.sets[name] = data.head_set(full, questions=self.opts.heads[name], workdir=self.opts.workdir / "slices")
-                self.report.scope.append(f"{name}: only its first {self.opts.heads[name]} questions and their "
-                                           f"{len(self.sets[name].passages)} passages (--first)")
+                note = (f"{name}: only its first {self.opts.heads[name]} questions and their "
+                        f"{len(self.sets[name].passages)} passages (--first)")
+                if note not in self.report.scope:
+                    self.report.scope.append(note)
             else:
                 self.sets[name] = full
 
@@ -176,7 +197,8 @@ class Bench:
         p = self.opts.scale_plan
         spec = scale.Spec(data_dir=root / "data", source=source, collection=f"scale-{size}", size=size, host=host,
                           port=port, questions=qfile, shared_cache=self.settings.embedding_cache, single=p.single,
-                          concurrent=p.concurrent, workers=p.workers, recall_questions=20 if self.opts.smoke else 200)
+                          concurrent=p.concurrent, workers=p.workers, recall_questions=20 if self.opts.smoke else 200,
+                          reuse=self.opts.reuse_scale)
         log(f"scale: building {size:,} chunks ({store})")
         built = scale.run_worker("build", spec, log=log)
         log(f"scale: measuring {size:,} chunks ({store}); built in {built['build_s']} s + BM25 {built['bm25_build_s']} s")
@@ -216,6 +238,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     p.add_argument("--no-server", action="store_true", help="skip the Chroma server half of the scale phase")
     p.add_argument("--no-streamlit", action="store_true", help="skip the browser cold-start measurement")
     p.add_argument("--questions", type=int, help="cap on questions per set for recall (default: all)")
+    p.add_argument("--reuse-scale", action="store_true",
+                   help="measure grown collections an earlier run built with the same recipe instead of rebuilding them")
+    p.add_argument("--merge", type=Path, metavar="JSON",
+                   help="start from an earlier run's --json results and replace only the phases run now")
     a = p.parse_args(argv)
     kw: dict = {"phases": tuple(x for x in a.phases.split(",") if x), "sets": tuple(x for x in a.sets.split(",") if x)}
     if a.sizes:
@@ -233,6 +259,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         kw["heads"] = {name: int(n) for name, _, n in (x.partition("=") for x in a.first)}
     if a.json_out:
         kw["json_out"] = a.json_out
+    if a.reuse_scale:
+        kw["reuse_scale"] = True
+    if a.merge:
+        kw["merge"] = a.merge
     opts = Options.for_smoke(**kw) if a.smoke else Options(**kw)
     if a.workdir:
         opts.workdir = a.workdir

@@ -13,6 +13,7 @@ bot.bench.scale build|measure SPEC``), so its peak memory is its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import socket
@@ -32,6 +33,7 @@ from bot.settings import Settings
 
 JITTER = 0.2
 WARM_UP = 3
+SERVER_PORT = 8799
 
 
 class Spec(BaseModel):
@@ -50,6 +52,7 @@ class Spec(BaseModel):
     concurrent: int = 32
     workers: int = 8
     recall_questions: int = 100
+    reuse: bool = False
 
 
 # ---- source chunks (parent side) ------------------------------------------------------------------
@@ -97,12 +100,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(path: Path, *, port: int | None = None, timeout: float = 90) -> tuple[subprocess.Popen, int]:
-    """A ``chroma run`` on 127.0.0.1 storing in ``path``; waits for its heartbeat."""
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_server(path: Path, *, port: int = SERVER_PORT, timeout: float = 90) -> tuple[subprocess.Popen, int]:
+    """A ``chroma run`` on 127.0.0.1 storing in ``path``; waits for its heartbeat.
+
+    The same port each time (when free), so the BM25 index kept for the
+    server's collections is found again by the next run.
+    """
     exe = shutil.which("chroma")
     if exe is None:
         raise RuntimeError("the 'chroma' command is not installed (pip install chromadb)")
-    port = port or free_port()
+    port = port if _port_free(port) else free_port()
     path.mkdir(parents=True, exist_ok=True)
     log = (path.parent / f"{path.name}.log").open("w")
     proc = subprocess.Popen([exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
@@ -139,17 +155,42 @@ def _replica(row: dict, vector: np.ndarray, n: int, rng: np.random.Generator) ->
     return chunk_id, row["text"], meta, noisy / np.linalg.norm(noisy)
 
 
+def _marker(spec: Spec) -> Path:
+    return spec.data_dir / f"built-{spec.collection}-{spec.host or 'local'}-{spec.port}.json"
+
+
+def _recipe(spec: Spec, rows: list[dict]) -> dict:
+    """What a built collection depends on: the same recipe gives the same chunks."""
+    digest = hashlib.sha1("\n".join(r["id"] for r in rows).encode()).hexdigest()[:16]
+    return {"size": spec.size, "seed": spec.seed, "jitter": JITTER, "source": digest}
+
+
+def _reusable(spec: Spec, index, recipe: dict) -> dict | None:
+    """The earlier build's timings when that collection (and its BM25 index) is still there, unchanged."""
+    try:
+        built = json.loads(_marker(spec).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if built.get("recipe") != recipe or index.count() != spec.size or not index.bm25.matches(index._stamp()):
+        return None
+    return {**built["result"], "reused": True}
+
+
 def build(spec: Spec) -> dict:
-    """Fill the collection with ``spec.size`` chunks and build its BM25 index."""
+    """Fill the collection with ``spec.size`` chunks and build its BM25 index (or reuse an identical one)."""
     from bot.engine import Engine
 
     settings = _settings(spec)
     engine = Engine(settings, collection=spec.collection)
+    rows, vectors = _load_source(spec.source)
+    recipe = _recipe(spec, rows)
+    if spec.reuse and (earlier := _reusable(spec, engine.index, recipe)):
+        return earlier
+    _marker(spec).unlink(missing_ok=True)
     if engine.index.count():
         engine.index.client.delete_collection(spec.collection)
         engine = Engine(settings, collection=spec.collection)
     index = engine.index
-    rows, vectors = _load_source(spec.source)
     order, rng = _order(len(rows), spec.seed), np.random.default_rng(spec.seed + 1)
     step = min(index.client.get_max_batch_size(), 2000)
     t0 = time.perf_counter()
@@ -163,7 +204,9 @@ def build(spec: Spec) -> dict:
     index._mark_changed()  # the same freshness stamp an ingest sets, so the BM25 side rebuilds
     t1 = time.perf_counter()
     index.ensure_bm25()
-    return {"build_s": round(build_s, 2), "bm25_build_s": round(time.perf_counter() - t1, 2), "count": index.count()}
+    result = {"build_s": round(build_s, 2), "bm25_build_s": round(time.perf_counter() - t1, 2), "count": index.count()}
+    _marker(spec).write_text(json.dumps({"recipe": recipe, "result": result}), encoding="utf-8")
+    return result
 
 
 def _fresh(path: Path) -> Path:
@@ -309,7 +352,7 @@ def run_worker(action: str, spec: Spec, *, log) -> dict:
 
 def scale_row(spec: Spec, *, store: str, built: dict | None, measured: dict, server_pid: int | None) -> ScaleRow:
     return ScaleRow(
-        size=spec.size, store=store, build_s=built["build_s"] if built else None,
+        size=spec.size, store=store, reused=bool(built and built.get("reused")), build_s=built["build_s"] if built else None,
         bm25_build_s=built["bm25_build_s"] if built else None,
         first_answer_s=measured["first_answer_s"], retrieval=Latency(**measured["retrieval"]),
         retrieval_concurrent=Latency(**measured["retrieval_concurrent"]), answer=Latency(**measured["answer"]),
