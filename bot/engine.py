@@ -25,7 +25,8 @@ from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
 from bot.errors import LLMError, LLMUnavailable
 from bot.extractive import ExtractiveAnswerer
-from bot.index import Index, IngestReport, ProgressFactory
+from bot.index import Index
+from bot.ingest import IngestReport, ProgressFactory
 from bot.retriever import HybridRetriever
 from bot.settings import Settings
 from bot.text import is_cjk

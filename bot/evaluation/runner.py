@@ -32,7 +32,7 @@ from bot.evaluation.metrics import (
     summarize,
     summarize_retrieval,
 )
-from bot.index import IngestReport, ProgressFactory
+from bot.ingest import IngestReport, ProgressFactory
 from bot.settings import Settings
 
 
