@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot import crosslingual
 from bot.answer import Answer, Retrieved
-from bot.citations import renumber_markers, verify
+from bot.citations import Checked, renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
 from bot.errors import LLMError, LLMUnavailable
@@ -229,7 +229,7 @@ class Engine:
         from bot import llm
 
         error = state.get("llm_error")
-        checked = llm.Checked() if error is not None else llm.check_answer(state.get("raw") or "", state["chunks"])
+        checked = Checked() if error is not None else llm.read_reply(state.get("raw") or "", state["chunks"])
         if checked.refused:
             state.update(claims=[], text="", refused=True, engine_used="openai")
             return
