@@ -4,7 +4,7 @@ Comparison is after NFKC/width/whitespace normalisation (``bot.text``); the
 shown quote is the chunk's own text for that span, and ``start``/``end`` are
 its offsets in the document.  ``check_answer`` checks free text a model wrote
 sentence by sentence; ``verify`` turns checked claims into ``Citation``s.
-The ``[n]`` marker pattern is defined here once.
+Markers are ``bot.answer.MARKER``; ``LOOSE_MARKER`` reads the variants models write.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 
-from bot.answer import Citation
+from bot.answer import MARKER, Citation
 from bot.text import find_span, normalize, sentence_spans
 
-MARKER = re.compile(r"\[(\d{1,3})\]")
 # [1] in its common variants: 【1】, ［1］, [^1], [资料1], [Source 1], [1, 2], [1、2]
 LOOSE_MARKER = re.compile(r"[\[【［]\s*(?:\^|资料|来源|出处|source|ref)?\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]",
                           re.IGNORECASE)
 _QUOTE = re.compile(r"「([^」]{2,})」")
-_RUN = re.compile(r"(?:\s*\[\d{1,3}\])+")
+_RUN = re.compile(rf"(?:\s*{MARKER.pattern})+")
 _CLOSE = re.compile(r"[。．.！!？?；;，,、…」』”’)）]*")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 
