@@ -5,7 +5,7 @@ The model sees only the numbered sources and must end each sentence with
 sentence by sentence (``bot.citations.check_answer``).  The
 model's own knowledge is never shown unchecked: what fails is dropped and
 counted, and an answer left with no verified citation is replaced by the
-extractive answer (see ``bot.engine``).
+extractive answer (``OpenAIEngine``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import SecretStr
 
 from bot.citations import LOOSE_MARKER, Checked, check_answer
+from bot.conversation import History
+from bot.engines import AnswerEngine, Reply, Tools, reply_from
 from bot.errors import LLMError, LLMUnavailable
 from bot.settings import Settings
 
@@ -236,3 +238,55 @@ def fallback_notice(lang: str, *, error: Exception | None, quoted: bool) -> str:
         head = {"zh": "语言模型的回答未通过引用核验", "en": "The language model's answer failed citation checks"}[lang]
     tail = {"zh": "，以下为原文摘录。", "en": "; showing quoted text from the documents instead."}
     return head + (tail[lang] if quoted else {"zh": "。", "en": "."}[lang])
+
+
+# ---- the engine ------------------------------------------------------------------------------------
+
+
+class OpenAIEngine(AnswerEngine):
+    """The ``openai`` answer engine: the model writes, ``bot.citations`` checks, the extractive answer is the fallback.
+
+    The model's own knowledge is never shown: a failed call, a cut stream and
+    an answer left with no verified citation all give the extractive answer
+    with a notice; ``NO_ANSWER`` gives a plain refusal.
+    """
+
+    name = "openai"
+    drafts = True
+
+    def __init__(self, tools: Tools) -> None:
+        super().__init__(tools)
+        self.error: LLMError | None = None  # an endpoint that failed once is not asked again for this question
+
+    def condense(self, question: str, history: History, *, carried: str) -> str:
+        try:
+            return condense(self.tools.chat_model(), question, history)
+        except LLMUnavailable as err:
+            if err.problem in ("config", "timeout", "unreachable", "auth"):
+                self.error = err
+        except LLMError:
+            pass  # the carried-over question still works
+        return carried
+
+    def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
+        if not chunks:
+            yield Reply(refused=True, engine=self.name)  # nothing retrieved: no basis to answer from, no need to ask
+            return
+        raw: list[str] = []
+        if self.error is None:
+            try:
+                yield from draft(stream_answer(self.tools.chat_model(), question, chunks), raw)
+            except LLMError as err:
+                self.error = err
+        checked = Checked() if self.error is not None else read_reply("".join(raw), chunks)
+        if checked.refused:
+            yield Reply(refused=True, engine=self.name)
+        elif checked.claims:
+            yield Reply(text=checked.text, claims=checked.claims, engine=self.name, dropped=checked.dropped)
+        else:
+            from bot.extractive import ExtractiveEngine
+
+            fallback = reply_from(ExtractiveEngine(self.tools), question, chunks, lang=lang)
+            fallback.notice = fallback_notice(lang, error=self.error, quoted=not fallback.refused)
+            fallback.dropped = checked.dropped
+            yield fallback
