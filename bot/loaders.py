@@ -23,6 +23,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from bot.docx_limits import check_docx
 from bot.errors import CorpusError, DocumentError
 from bot.frontmatter import parse_front_matter
 
@@ -235,6 +236,7 @@ def _load_docx(path: Path) -> tuple[str, dict]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_docx(path)  # before python-docx inflates and parses it
     try:
         document = docx.Document(str(path))
         paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
