@@ -54,7 +54,7 @@ class Engine:
         self._client = client
         crosslingual.CACHE_PATH = self.settings.data_dir / "cedict-index.pickle"
         self._index: Index | None = None
-        self._llm = None
+        self._llm: Any = None
         self._lock = threading.RLock()
         self.chain: Runnable = (
             RunnableLambda(self._step_condense, name="condense")

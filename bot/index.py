@@ -46,7 +46,7 @@ def make_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.server_mode:
         try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            client = chromadb.HttpClient(host=str(settings.chroma_host), port=settings.chroma_port, settings=chroma_settings)
             client.heartbeat()
         except Exception as err:  # chromadb raises several unrelated types here
             raise IndexError_(
@@ -76,7 +76,7 @@ class Index:
                                 collection_configuration={"hnsw": {"space": "cosine"}})
         except Exception as err:
             raise IndexError_(f"cannot open Chroma collection '{self.name}' ({err}) — check BOT_COLLECTION") from err
-        self.collection = self.store._collection
+        self.collection: Any = self.store._collection  # chromadb's result types are all Optional; checked at run time
         where = f"{settings.chroma_host}_{settings.chroma_port}" if settings.server_mode else "local"
         self.bm25 = Bm25Index(settings.data_dir / "bm25" / where / self.name)
         self._bm25_checked_stamp: str | None = None

@@ -221,7 +221,7 @@ def _load_pdf(path: Path) -> tuple[str, dict]:
     try:
         reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        title = reader.metadata.get("/Title") if reader.metadata else None
     except FileNotDecryptedError as err:
         raise DocumentError(path, "the PDF needs a password to open — save an unprotected copy") from err
     except PdfReadError as err:
