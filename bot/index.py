@@ -27,6 +27,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.chunking import LAYOUT_VERSION, split_document
+from bot.deadlines import bound_chroma_http
 from bot.embeddings import E5Embeddings
 from bot.errors import BotError, DocumentError, IndexBusyError, IndexError_
 from bot.loaders import load_paths
@@ -77,6 +78,7 @@ def make_client(settings: Settings):
     if settings.server_mode:
         try:
             client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            bound_chroma_http(client, settings.chroma_timeout)  # chromadb sets none: a frozen server blocked forever
             client.heartbeat()
         except Exception as err:  # chromadb raises several unrelated types here
             raise IndexError_(
