@@ -209,7 +209,7 @@ def test_document_markup_cannot_change_the_page(app_env, tmp_path):
 # ---- staff pages ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["pages/knowledge.py", "pages/evaluation.py", "pages/feedback.py"])
+@pytest.mark.parametrize("page", ["views/knowledge.py", "views/evaluation.py", "views/feedback.py"])
 def test_staff_pages_explain_how_to_enable_them(app_env, page):
     app_env()
     at = start()
@@ -222,11 +222,11 @@ def test_wrong_passwords_are_refused_then_rate_limited(app_env):
     app_env(password=PASSWORD)
     at = start()
     for _ in range(4):
-        login(at, "pages/feedback.py", "guess")
+        login(at, "views/feedback.py", "guess")
         assert "密码错误" in texts(at.error)
-    login(at, "pages/feedback.py", "guess")
+    login(at, "views/feedback.py", "guess")
     assert "尝试次数过多" in texts(at.error)
-    login(at, "pages/feedback.py", PASSWORD)  # even the right password waits out the lockout
+    login(at, "views/feedback.py", PASSWORD)  # even the right password waits out the lockout
     assert "尝试次数过多" in texts(at.error) and at.title[0].value == "用户反馈" and not at.get("multiselect")
 
 
@@ -234,7 +234,7 @@ def test_knowledge_base_upload_list_delete_reindex(app_env, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     data = app_env(data_dir=tmp_path / "data", corpus=corpus, password=PASSWORD)
-    at = login(start(), "pages/knowledge.py")
+    at = login(start(), "views/knowledge.py")
     assert at.file_uploader[0].allowed_type
     good = "---\ntitle: 人才补贴办法\npublished: 2024-03\n---\n\n对新引进的博士人才给予每人5万元安家补贴。\n".encode()
     at.file_uploader[0].set_value([("../人才 补贴.md", good, "text/markdown"),
@@ -261,7 +261,7 @@ def test_knowledge_base_upload_list_delete_reindex(app_env, tmp_path):
 
 def test_evaluation_page_runs_an_uploaded_golden_set(app_env, tmp_path):
     app_env(data_dir=tmp_path / "data", password=PASSWORD)
-    at = login(start(), "pages/evaluation.py")
+    at = login(start(), "views/evaluation.py")
     assert any("seed.yaml" in str(o) for o in at.selectbox[0].options)
     golden = ("- id: a1\n  question: 算力券每年发放总额是多少?\n  answers: ['1000万元']\n"
               "- id: n1\n  question: 深圳的人工智能产业规模是多少?\n  answerable: false\n"
@@ -282,7 +282,7 @@ def test_feedback_page_lists_and_exports(app_env, tmp_path, seed_engine):
     store = FeedbackStore(data / "feedback.sqlite3")
     store.add(seed_engine.ask(REWARD_Q), rating="up", comment="好")
     store.add(seed_engine.ask(REFUSED_Q), rating="down")
-    at = login(start(), "pages/feedback.py")
+    at = login(start(), "views/feedback.py")
     table = at.dataframe[0].value
     assert list(table["问题"]) == [REFUSED_Q, REWARD_Q] and list(table["说明"]) == ["", "好"]
     assert "有帮助 1 · 没有帮助 1 · 来源有误 0" in texts(at.caption)

@@ -24,6 +24,9 @@ from bot.loaders import SUFFIXES
 UPLOAD_FOLDER = "uploads"
 _UNSAFE = re.compile(r"[^\w\-]+")
 _MAX_STEM = 80
+# File systems limit a name to 255 *bytes*: 80 four-byte characters are already 320.  The stem keeps room for the
+# suffix, a "-2" and the time stamp a file gets when it is moved aside.
+_MAX_STEM_BYTES = 180
 
 
 class UploadError(BotError):
@@ -53,9 +56,14 @@ def safe_name(name: str) -> str:
     stem, dot, suffix = base.rpartition(".")
     if not dot:
         stem, suffix = base, ""
-    stem = _UNSAFE.sub("_", stem).strip("._-")[:_MAX_STEM] or "document"
-    suffix = _UNSAFE.sub("", suffix).lower()
+    stem = _cut_bytes(_UNSAFE.sub("_", stem).strip("._-")[:_MAX_STEM], _MAX_STEM_BYTES).strip("._-") or "document"
+    suffix = _cut_bytes(_UNSAFE.sub("", suffix).lower(), 16)
     return f"{stem}.{suffix}" if suffix else stem
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` bytes of UTF-8, never inside a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
 def store_upload(corpus_dir: Path, name: str, data: bytes, *, max_bytes: int, replace: bool = False) -> StoredFile:
@@ -69,6 +77,16 @@ def store_upload(corpus_dir: Path, name: str, data: bytes, *, max_bytes: int, re
                           "split the document or raise BOT_UPLOAD_MAX_MB")
     if not data.strip():
         raise UploadError(f"{name}: the file is empty — check that the right file was chosen")
+    try:
+        return _place(corpus_dir, name, clean, data, replace=replace)
+    except UploadError:
+        raise
+    except OSError as err:  # a name the file system refuses, a full disk, no permission: say so, no traceback
+        raise UploadError(f"{name}: cannot be saved as {clean} ({err.strerror or err}) — rename the file, or check "
+                          "space and permissions of the corpus folder") from err
+
+
+def _place(corpus_dir: Path, name: str, clean: str, data: bytes, *, replace: bool) -> StoredFile:
     folder = (corpus_dir / UPLOAD_FOLDER).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / clean
