@@ -35,6 +35,12 @@ title: 测试文档
 测试专项补贴为每家企业8888元<script>window.__pwned = 1</script>,详见[申请指南](javascript:window.__pwned=2)<img src=x onerror="window.__pwned=3">。
 """
 
+# An id that is Markdown for an image (shown in the duplicate-id warning) and a title with bare URLs (shown in an
+# example question): both must stay text — no image fetched, no link made.
+EVIL_JSONL = (
+    '{"id": "![x](http://host/x.png)", "title": "见 http://host/page 与 www.host.org 的说明", "text": "甲。"}\n'
+    '{"id": "![x](http://host/x.png)", "text": "乙。"}\n')
+
 pytestmark = pytest.mark.slow
 
 
@@ -46,6 +52,7 @@ def serve(tmp_path, embed_cache_dir, *, password: str | None = None, markup_doc:
     if markup_doc:
         (corpus / "zz-test").mkdir()
         (corpus / "zz-test" / "markup.md").write_text(EVIL_DOC, encoding="utf-8")
+        (corpus / "zz-test" / "ids.jsonl").write_text(EVIL_JSONL, encoding="utf-8")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOT_")}
     env.update(BOT_DATA_DIR=str(tmp_path / "data"), BOT_CORPUS_DIR=str(corpus),
@@ -160,6 +167,17 @@ def test_browser_chat_answers_with_a_citation(tmp_path, embed_cache_dir):
         assert mark.inner_text().startswith("对主导制订国际、国家、行业标准的企业")
         _wait_for_toasts_to_close(page)
         page.screenshot(path=str(ARTIFACTS / "screenshot-chat.png"))
+
+        page.get_by_role("button", name="在全文中查看").first.click()
+        doc = page.locator(".pqa-doc")
+        doc.wait_for(timeout=30_000)
+        assert "## " not in doc.inner_text() and doc.locator(".pqa-h2").count() == 3  # headings, not raw marks
+        # it opens at the quote: the box has scrolled and the highlighted sentence is inside its visible part
+        page.wait_for_function("() => document.querySelector('.pqa-doc').scrollTop > 0", timeout=10_000)
+        page.wait_for_timeout(300)
+        outer, quote = doc.bounding_box(), page.locator("#pqa-cited").bounding_box()
+        assert outer["y"] <= quote["y"] and quote["y"] + quote["height"] <= outer["y"] + outer["height"]
+        page.screenshot(path=str(ARTIFACTS / "screenshot-document.png"))
         _local_icon_only(page)
 
 
@@ -179,6 +197,11 @@ def test_browser_staff_page_opened_first_then_markup_stays_text(tmp_path, embed_
         page.goto(url)  # the chat builds the index; the bundled article and a document full of markup
         box = page.locator("textarea[data-testid=stChatInputTextArea]")
         page.get_by_text("可以这样问").wait_for(timeout=180_000)
+        alerts = page.locator("[data-testid=stAlert]")
+        alerts.filter(has_text="![x](http://host/x.png)").first.wait_for(timeout=10_000)  # the id, as text
+        example = page.get_by_role("button", name="见 http://host/page 与 www.host.org 的说明", exact=False)
+        example.first.wait_for(timeout=10_000)
+        assert alerts.locator("img, a").count() == 0 and example.first.locator("a").count() == 0  # no link, no image
         box.fill("测试专项补贴每家企业多少元?")
         box.press("Enter")
         page.get_by_text("8888元").first.wait_for(timeout=120_000)
@@ -190,4 +213,16 @@ def test_browser_staff_page_opened_first_then_markup_stays_text(tmp_path, embed_
         assert page.evaluate("window.__pwned === undefined") and not dialogs
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "screenshot-markup.png"))
+        _local_icon_only(page)
+
+        page.goto(f"{url}/knowledge")
+        page.locator("input[type=password]").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        table = page.locator("[data-testid=stDataFrame]")
+        table.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        # every column fits at 1280 px, the chunk count included: nothing to scroll sideways to
+        scroller = table.locator(".dvn-scroller").first
+        assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "a column is hidden off to the right"
+        page.screenshot(path=str(ARTIFACTS / "screenshot-knowledge.png"))
         _local_icon_only(page)
