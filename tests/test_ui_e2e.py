@@ -220,7 +220,7 @@ def test_browser_staff_page_opened_first_then_markup_stays_text(tmp_path, embed_
         page.get_by_role("button", name="登录").click()
         table = page.locator("[data-testid=stDataFrame]")
         table.wait_for(timeout=60_000)
-        page.wait_for_timeout(1000)
+        page.wait_for_timeout(2500)  # the grid sizes its columns to their contents after the first paint
         # every column fits at 1280 px, the chunk count included: nothing to scroll sideways to
         scroller = table.locator(".dvn-scroller").first
         assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "a column is hidden off to the right"
