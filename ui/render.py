@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.answer import Answer, Citation
+from bot.answer import MARKER, Answer, Citation
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 # In an exported file only what could form a link, an image, HTML or emphasis is escaped, so it stays readable.
@@ -75,7 +74,7 @@ def plain_html(text: str) -> str:
 
 def answer_html(text: str, *, streaming: bool = False) -> str:
     """An answer with its ``[n]`` markers shown as superscript references."""
-    body = _MARKER.sub(r'<sup class="pqa-ref">[\1]</sup>', html.escape(text))
+    body = MARKER.sub(r'<sup class="pqa-ref">[\1]</sup>', html.escape(text))
     cursor = "▌" if streaming else ""
     return f'<div class="pqa-answer">{body}{cursor}</div>'
 
