@@ -166,3 +166,14 @@ def test_document_shows_markdown_headings_without_marks_and_anchors_the_quote():
     across = render.document_html(text, text.index("第一段"), text.index("的话"))  # a quote across a heading
     assert across.count('id="pqa-cited"') == 1 and across.count("<mark") == 3
     assert "#" not in render.document_html("# 仅标题", -1, -1)
+
+
+def test_names_too_long_for_the_file_system_never_raise(tmp_path):
+    long_id = "\U00020000" * 100
+    assert source_file(tmp_path, f"uploads/{long_id}") is None  # used to raise OSError (name too long)
+    stored = store_upload(tmp_path, long_id + ".md", "正文。".encode(), max_bytes=1000)
+    assert len(stored.path.name.encode()) <= 255 and stored.path.read_text(encoding="utf-8") == "正文。"
+    moved = move_aside(stored.path, tmp_path / "trash")
+    assert moved.is_file() and len(moved.name.encode()) <= 255
+    moved_again = move_aside(store_upload(tmp_path, long_id + ".md", b"x", max_bytes=10).path, tmp_path / "trash")
+    assert moved_again.is_file() and moved_again != moved

@@ -87,6 +87,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "kb_col_source": {"zh": "来源", "en": "Source"},
     "kb_delete": {"zh": "删除所选文档", "en": "Delete the selected document"},
     "kb_delete_pick": {"zh": "选择要删除的文档", "en": "Document to delete"},
+    "kb_os_error": {"zh": "无法处理文件 {path}：{reason}。请检查文件名长度、磁盘空间以及资料库和数据目录的权限。",
+                    "en": "Cannot handle the file {path}: {reason}. Check the name's length, the free space and the "
+                          "permissions of the corpus and data folders."},
     "kb_delete_placeholder": {"zh": "请选择文档…", "en": "Choose a document…"},
     "kb_delete_needs_choice": {"zh": "请先选择要删除的文档，并勾选确认。", "en": "Choose a document and tick the confirmation first."},
     "kb_delete_confirm": {"zh": "我确认删除（文件移入 {trash}）", "en": "I confirm (the file is moved to {trash})"},

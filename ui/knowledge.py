@@ -42,6 +42,8 @@ def main() -> None:
         documents_section(engine, cfg)
     except BotError as err:
         st.error(_md(err))
+    except OSError as err:  # the corpus or data folder refused a file operation: say which, no traceback
+        st.error(t("kb_os_error", path=_md(err.filename or cfg.corpus_dir), reason=_md(err.strerror or err)))
 
 
 def upload_section(engine: Engine, cfg: Settings) -> None:

@@ -27,6 +27,7 @@ _MAX_STEM = 80
 # File systems limit a name to 255 *bytes*: 80 four-byte characters are already 320.  The stem keeps room for the
 # suffix, a "-2" and the time stamp a file gets when it is moved aside.
 _MAX_STEM_BYTES = 180
+_NAME_BYTES = 255
 
 
 class UploadError(BotError):
@@ -125,16 +126,20 @@ def source_file(corpus_dir: Path, doc_id: str) -> Path | None:
     """The corpus file a document came from (a document id is its path without suffix), if it is there."""
     root = corpus_dir.resolve()
     for suffix in SUFFIXES:
-        candidate = (root / f"{doc_id}{suffix}").resolve()
-        if candidate.is_file() and candidate.is_relative_to(root):
-            return candidate
+        try:
+            candidate = (root / f"{doc_id}{suffix}").resolve()
+            if candidate.is_file() and candidate.is_relative_to(root):
+                return candidate
+        except OSError:  # an id no file can be named after (too long): it did not come from a file of that name
+            continue
     return None
 
 
 def move_aside(path: Path, folder: Path) -> Path:
     """Move a file out of the corpus into ``folder`` under a time-stamped name; returns the new path."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{path.name}"
+    stem = _cut_bytes(path.stem, _NAME_BYTES - len(path.suffix.encode()) - 24)  # room for the stamp and a "-2"
+    target = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{stem}{path.suffix}"
     if target.exists():
         target = _free_name(target)
     shutil.move(str(path), target)
