@@ -306,11 +306,13 @@ def test_partly_bad_jsonl_keeps_its_passages_and_file_names_stay_text(app_env, t
     long_name = "\U00020000" * 100 + ".md"  # 100 four-byte characters: 400 bytes, over the 255-byte name limit
     at.file_uploader[0].set_value([("passages.jsonl", partly, "application/jsonl"),
                                    ("evil.jsonl", evil, "application/jsonl"),
-                                   (long_name, "# 标题\n\n正文内容。\n".encode(), "text/markdown")])
+                                   (long_name, "# 标题\n\n正文内容。\n".encode(), "text/markdown"),
+                                   ("empty.md", b"  \n", "text/markdown")])
     next(b for b in at.button if b.label == "保存并索引").click().run()
     assert not at.exception, [e.value for e in at.exception]
     errors = texts(at.error)
     assert "passages.jsonl:3" in plain(at.error)
+    assert "empty.md：文件是空的" in plain(at.error)  # a refused upload, said in the interface language
     assert "![x](" not in errors and "\\!\\[x\\]\\(http\\:" in errors  # the id is shown as text, not an image
     assert "新增" in texts(at.info) and "added" not in texts(at.info)  # the summary in the interface language
     assert (corpus / "uploads" / "passages.jsonl").is_file()  # a partly bad file keeps its good passages...

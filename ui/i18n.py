@@ -87,6 +87,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "kb_col_source": {"zh": "来源", "en": "Source"},
     "kb_delete": {"zh": "删除所选文档", "en": "Delete the selected document"},
     "kb_delete_pick": {"zh": "选择要删除的文档", "en": "Document to delete"},
+    "upload_unsupported": {"zh": "{name}：不支持 {suffix} 类型的文件，请使用 {allowed}",
+                           "en": "{name}: file type {suffix} is not supported — use one of {allowed}"},
+    "upload_too_big": {"zh": "{name}：{size} MB 超过 {limit} MB 的上限，请拆分文档或调高 BOT_UPLOAD_MAX_MB",
+                       "en": "{name}: {size} MB is over the {limit} MB limit — split the document or raise "
+                             "BOT_UPLOAD_MAX_MB"},
+    "upload_empty": {"zh": "{name}：文件是空的，请确认选择了正确的文件", "en": "{name}: the file is empty — check that "
+                                                                              "the right file was chosen"},
+    "upload_bad_name": {"zh": "{name}：文件名无效，请重命名后重新上传", "en": "{name}: not a valid file name — rename "
+                                                                            "the file and upload it again"},
+    "upload_cannot_save": {"zh": "{name}：无法保存（{reason}），请缩短文件名，或检查资料库目录的空间和权限",
+                           "en": "{name}: cannot be saved ({reason}) — shorten the name, or check space and "
+                                 "permissions of the corpus folder"},
     "kb_os_error": {"zh": "无法处理文件 {path}：{reason}。请检查文件名长度、磁盘空间以及资料库和数据目录的权限。",
                     "en": "Cannot handle the file {path}: {reason}. Check the name's length, the free space and the "
                           "permissions of the corpus and data folders."},

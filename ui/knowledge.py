@@ -18,7 +18,7 @@ import streamlit as st
 from bot.errors import BotError
 from bot.settings import Settings
 from ui import render, staff, state, uploads
-from ui.i18n import ingest_summary
+from ui.i18n import STRINGS, ingest_summary
 from ui.state import StreamlitProgress, t
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def ingest_uploads(engine: Engine, cfg: Settings, files: list[tuple[str, bytes]]
             stored.append(uploads.store_upload(cfg.corpus_dir, name, data, max_bytes=cfg.upload_max_mb * 2**20,
                                                replace=replace))
         except uploads.UploadError as err:
-            st.error(_md(err))
+            st.error(_upload_error(err))
     bar.empty()
     if not stored:
         return
@@ -81,6 +81,13 @@ def ingest_uploads(engine: Engine, cfg: Settings, files: list[tuple[str, bytes]]
             where = item.path.relative_to(cfg.corpus_dir.resolve()).as_posix()
             st.success(t("kb_file_ok", name=_md(item.original), stored=_md(where)))
     st.info(t("kb_summary", summary=ingest_summary(report, state.lang())))
+
+
+def _upload_error(err: uploads.UploadError) -> str:
+    """A refused upload in the reader's language (file names and reasons shown as text)."""
+    if f"upload_{err.kind}" not in STRINGS:
+        return _md(err)
+    return t(f"upload_{err.kind}", **{k: _md(v) for k, v in err.values.items()})
 
 
 def _failed_files(report: IngestReport, stored: list[uploads.StoredFile], cfg: Settings) -> set[Path]:

@@ -31,7 +31,14 @@ _NAME_BYTES = 255
 
 
 class UploadError(BotError):
-    """An uploaded file was refused; the message says why and what to do."""
+    """An uploaded file was refused; the message says why and what to do.
+
+    ``kind`` and ``values`` let the page say the same in the reader's language (``ui.i18n`` key ``upload_KIND``).
+    """
+
+    def __init__(self, message: str, *, kind: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.kind, self.values = kind, values
 
 
 @dataclass(frozen=True)
@@ -72,19 +79,22 @@ def store_upload(corpus_dir: Path, name: str, data: bytes, *, max_bytes: int, re
     clean = safe_name(name)
     suffix = Path(clean).suffix
     if suffix not in SUFFIXES:
-        raise UploadError(f"{name}: file type '{suffix or '(none)'}' is not supported — use one of {', '.join(SUFFIXES)}")
+        raise UploadError(f"{name}: file type '{suffix or '(none)'}' is not supported — use one of {', '.join(SUFFIXES)}",
+                          kind="unsupported", name=name, suffix=suffix or "(none)", allowed=", ".join(SUFFIXES))
     if len(data) > max_bytes:
-        raise UploadError(f"{name}: {len(data) / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit — "
-                          "split the document or raise BOT_UPLOAD_MAX_MB")
+        size, limit = f"{len(data) / 2**20:.1f}", f"{max_bytes / 2**20:.0f}"
+        raise UploadError(f"{name}: {size} MB is over the {limit} MB limit — split the document or raise "
+                          "BOT_UPLOAD_MAX_MB", kind="too_big", name=name, size=size, limit=limit)
     if not data.strip():
-        raise UploadError(f"{name}: the file is empty — check that the right file was chosen")
+        raise UploadError(f"{name}: the file is empty — check that the right file was chosen", kind="empty", name=name)
     try:
         return _place(corpus_dir, name, clean, data, replace=replace)
     except UploadError:
         raise
     except OSError as err:  # a name the file system refuses, a full disk, no permission: say so, no traceback
-        raise UploadError(f"{name}: cannot be saved as {clean} ({err.strerror or err}) — rename the file, or check "
-                          "space and permissions of the corpus folder") from err
+        reason = err.strerror or str(err)
+        raise UploadError(f"{name}: cannot be saved as {clean} ({reason}) — rename the file, or check space and "
+                          "permissions of the corpus folder", kind="cannot_save", name=name, reason=reason) from err
 
 
 def _place(corpus_dir: Path, name: str, clean: str, data: bytes, *, replace: bool) -> StoredFile:
@@ -92,7 +102,8 @@ def _place(corpus_dir: Path, name: str, clean: str, data: bytes, *, replace: boo
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / clean
     if target.resolve().parent != folder:
-        raise UploadError(f"{name}: not a valid file name — rename the file and upload it again")
+        raise UploadError(f"{name}: not a valid file name — rename the file and upload it again", kind="bad_name",
+                          name=name)
     if target.exists() and target.read_bytes() == data:
         return StoredFile(original=name, path=target, unchanged=True)
     replaced = target.exists() and replace
