@@ -104,7 +104,8 @@ def _failed_files(report: IngestReport, stored: list[uploads.StoredFile], cfg: S
             failed.add(item.path)
             uploads.move_aside(item.path, cfg.data_dir / "rejected")
     for err in report.errors:
-        name = Path(str(err.path)).name
+        line = getattr(err, "line", None)  # a passage file's bad line, when the error carries it apart
+        name = Path(str(err.path)).name + (f":{line}" if line else "")
         st.error(t("kb_file_error", name=_md(name), error=_md(err.reason)))
     return failed
 

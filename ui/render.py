@@ -42,7 +42,7 @@ mark.pqa-hl{background:#ffe066;color:inherit;padding:0 1px;border-radius:2px;}
 """
 
 
-def md_escape(text: str) -> str:
+def md_escape(text: object) -> str:
     """Backslash-escape Markdown syntax so a label or caption shows ``text`` literally."""
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
 
