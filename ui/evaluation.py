@@ -74,9 +74,13 @@ def pick_golden(cfg: Settings) -> Path | None:
                                 max_upload_size=_MAX_GOLDEN_MB)
     if uploaded is not None:
         folder = cfg.data_dir / "golden-uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         target = folder / uploads.safe_name(uploaded.name)
-        target.write_bytes(uploaded.getvalue())
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(uploaded.getvalue())
+        except OSError as err:
+            st.error(t("kb_os_error", path=render.md_escape(target), reason=render.md_escape(err.strerror or err)))
+            return None
         return target
     if chosen is None:
         st.info(t("eval_none"))
