@@ -189,6 +189,14 @@ def test_english_interface(app_env):
     assert "pqa-refusal" not in answers(at)[-1]  # an English example is answered
 
 
+def test_example_questions_are_answered_on_the_bundled_corpus(seed_engine):
+    from ui.chat import example_questions
+
+    for lang in ("zh", "en"):
+        for question in example_questions(lang, title=TITLE):
+            assert not seed_engine.ask(question).refused, question  # what the data file promises
+
+
 def test_example_questions_are_data_not_code():
     from ui.chat import EXAMPLES, example_questions
 
