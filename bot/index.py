@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.deadlines import bound_chroma_http
 from bot.embeddings import E5Embeddings, EmbedStats
 from bot.errors import BotError, IndexBusyError, IndexError_
 from bot.ingest import IngestReport, ProgressFactory, embed_text, groups, inside, plan_ingest
@@ -48,6 +49,7 @@ def make_client(settings: Settings):
     if settings.server_mode:
         try:
             client = chromadb.HttpClient(host=str(settings.chroma_host), port=settings.chroma_port, settings=chroma_settings)
+            bound_chroma_http(client, settings.chroma_timeout)  # chromadb sets none: a frozen server blocked forever
             client.heartbeat()
         except Exception as err:  # chromadb raises several unrelated types here
             raise IndexError_(
