@@ -350,6 +350,16 @@ def test_partly_bad_jsonl_keeps_its_passages_and_file_names_stay_text(app_env, t
     assert {"p1", "p2"} <= ids  # ...and a full re-index keeps them
 
 
+def test_knowledge_page_opened_first_builds_the_index(app_env, tmp_path):
+    app_env(data_dir=tmp_path / "data", password=PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.switch_page("views/knowledge.py").run()  # the first request of a fresh start is the staff page
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value["标题"]) == [TITLE] and "还没有" not in texts(at.info)
+
+
 def test_deleting_needs_a_choice_and_a_confirmation(app_env, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
