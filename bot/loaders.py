@@ -24,6 +24,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from bot.docx_limits import check_docx
+from bot.encoding import EncodingUnclear, decode_text
 from bot.errors import CorpusError, DocumentError
 from bot.frontmatter import parse_front_matter
 
@@ -156,32 +157,21 @@ def _document(doc_id: str, text: str, meta: dict, path: Path) -> Document:
 
 
 def read_text(path: Path) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), else GB18030, else a detected charset."""
+    """Decode a text file: UTF-8 or a BOM, else the legacy Chinese/Japanese encoding that reads cleanly (``bot.encoding``)."""
     data = path.read_bytes()
     for magic, kind in _MAGIC.items():
         if data.startswith(magic):
             raise DocumentError(path, f"not text: this is {kind}")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(path, "looks like a binary file, not text — convert it to .txt/.md/.pdf/.docx")
-    text = _decode(data)
-    if text is None:
-        raise DocumentError(path, "unknown text encoding — save it as UTF-8")
+    try:
+        text, _encoding = decode_text(data)
+    except EncodingUnclear as err:
+        raise DocumentError(path, f"unknown text encoding ({err}) — save it as UTF-8") from err
     if _looks_binary(text):
         raise DocumentError(path, "looks like a binary file, not text (many control characters) — "
                                   "convert it to .txt/.md/.pdf/.docx")
     return text
-
-
-def _decode(data: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    return None if best is None else str(best)
 
 
 def _looks_binary(text: str) -> bool:
