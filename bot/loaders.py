@@ -27,6 +27,7 @@ from bot.docx_limits import check_docx
 from bot.encoding import EncodingUnclear, decode_text
 from bot.errors import CorpusError, DocumentError
 from bot.frontmatter import parse_front_matter
+from bot.quiet import clean_text, routed_to_logging
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 MAX_BYTES = 32 * 2**20  # one document file
@@ -150,7 +151,8 @@ def _check_length(path: Path | str, text: str) -> None:
 
 
 def _document(doc_id: str, text: str, meta: dict, path: Path) -> Document:
-    clean = {k: str(meta[k]) for k in _META_KEYS if meta.get(k) not in (None, "")}
+    text = clean_text(text)  # a NUL from a PDF, DOCX or JSON "\u0000" must not reach an answer
+    clean = {k: clean_text(str(meta[k])) for k in _META_KEYS if meta.get(k) not in (None, "")}
     clean.update(doc_id=doc_id, path=str(path), doc_hash=hashlib.sha1(text.encode()).hexdigest()[:16])
     clean.setdefault("type", "news")
     return Document(page_content=text, metadata=clean, id=doc_id)
@@ -208,9 +210,10 @@ def _load_pdf(path: Path) -> tuple[str, dict]:
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     try:
-        reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        with routed_to_logging("pypdf"):  # its repair notes are not for the CLI's output
+            reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     except FileNotDecryptedError as err:
         raise DocumentError(path, "the PDF needs a password to open — save an unprotected copy") from err
     except PdfReadError as err:
