@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
     embedding_cache: Path | None = Field(
-        default=None, description="Embedding cache SQLite file (default DATA_DIR/embeddings.sqlite3); may be shared."
+        default=None, description="Passage embedding cache, SQLite (default DATA_DIR/embeddings.sqlite3); may be shared. Questions are never stored."
     )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
