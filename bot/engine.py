@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot import crosslingual
 from bot.answer import Answer, Retrieved
-from bot.citations import renumber_markers, verify
+from bot.citations import make_citation, renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
 from bot.errors import LLMError, LLMUnavailable
@@ -191,10 +191,11 @@ class Engine:
     def _extractive(self, state: dict) -> dict:
         t0 = time.perf_counter()
         if state["done"]:
-            state.update(claims=[], text="", refused=True)
+            state.update(claims=[], text="", refused=True, reason="empty question")
         else:
-            decision = self.answerer().answer(state["standalone"], state["chunks"], lang=state["lang"])
-            state.update(claims=decision.claims, text=decision.answer, refused=decision.refused, reason=decision.reason)
+            decision = self.answerer().answer(state["standalone"], state["chunks"])
+            state.update(claims=decision.claims, text=decision.answer, refused=decision.refused, reason=decision.reason,
+                         related=decision.related)
         state["timings"]["answer"] = state["timings"].get("answer", 0) + _ms(t0)
         state["engine_used"] = "extractive"
         return state
@@ -203,10 +204,13 @@ class Engine:
         t0 = time.perf_counter()
         if state.get("engine") == "openai" and "engine_used" not in state:
             self._verify_llm(state)
+        if state.get("engine_used") == "extractive":
+            shown_only_verified(state)
         citations, renumber, dropped = verify(state.get("claims", []), state["chunks"])
         text = renumber_markers(state.get("text", ""), renumber).strip()
         refused = state.get("refused", False) or not citations
-        if refused:
+        reason = state.get("reason") or ("no citation could be verified" if refused and not state["done"] else "")
+        if refused and not (state.get("related") and citations):  # "资料未提及…；资料中相关的内容是：…[1]" keeps its quote
             text = EMPTY[state["lang"]] if state["done"] else REFUSAL[state["lang"]]
             citations = []
         state["timings"]["verify"] = _ms(t0)
@@ -215,7 +219,8 @@ class Engine:
             question=state["question"], standalone_question=state["standalone"], answer=text, refused=refused,
             engine=state.get("engine_used", state["engine"]), citations=citations,
             retrieved=[_retrieved(c) for c in state["chunks"]], timings_ms=state["timings"],
-            dropped_citations=dropped + state.get("dropped_before", 0), notice=state.get("notice"),
+            dropped_citations=dropped + state.get("dropped_before", 0) + state.get("dropped_unshown", 0),
+            notice=state.get("notice"), refusal_reason=reason if refused else "",
         )
 
     def _verify_llm(self, state: dict) -> None:
@@ -230,7 +235,8 @@ class Engine:
         error = state.get("llm_error")
         checked = llm.Checked() if error is not None else llm.check_answer(state.get("raw") or "", state["chunks"])
         if checked.refused:
-            state.update(claims=[], text="", refused=True, engine_used="openai")
+            state.update(claims=[], text="", refused=True, engine_used="openai",
+                         reason="the model found no basis in the sources")
             return
         if not checked.claims:
             self._extractive(state)
@@ -265,6 +271,22 @@ class Engine:
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)
+
+
+def shown_only_verified(state: dict) -> None:
+    """Rebuild an extractive answer from the quotes that verify: no sentence is shown without its citation.
+
+    The answer text is a lead-in (e.g. "资料未提及…；资料中相关的内容是：") followed by
+    ``quote[n]`` pieces; a piece whose quote is not in its chunk is left out, not shown uncited.
+    """
+    claims = state.get("claims") or []
+    text = state.get("text", "")
+    pieces = [f"{c.quote}[{c.n}]" for c in claims]
+    lead = text[: text.index(pieces[0])] if pieces and pieces[0] in text else ""
+    kept = [c for c in claims if make_citation(c, state["chunks"], n=1) is not None]
+    state["dropped_unshown"] = len(claims) - len(kept)
+    state["claims"] = kept
+    state["text"] = lead + "".join(f"{c.quote}[{c.n}]" for c in kept) if kept else ""
 
 
 def _clean_history(history: Any, *, limit: int) -> History:

@@ -26,7 +26,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "status_chroma_embedded": {"zh": "Chroma：嵌入式", "en": "Chroma: embedded"},
     "status_chroma_server": {"zh": "Chroma：服务器 {where}", "en": "Chroma: server {where}"},
     "status_loading": {"zh": "正在加载…", "en": "Loading…"},
-    "chat_placeholder": {"zh": "请输入您的问题，例如：算力券每年发放多少？", "en": "Ask a question about the policy documents"},
+    "chat_placeholder": {"zh": "请输入您的问题，例如：企业能享受哪些补贴？", "en": "Ask a question about the policy documents"},
     "loading_engine": {"zh": "正在加载检索模型…", "en": "Loading the search model…"},
     "building_index_start": {"zh": "正在准备索引（首次启动时需先为资料库建立索引）…",
                              "en": "Preparing the index (the first start builds it from the documents)…"},
