@@ -82,6 +82,7 @@ class Candidate:
     text: str
     context: str
     previous: str = ""
+    line: int = 0  # line breaks before the sentence in its chunk
     score: float = 0.0
     coverage: float = 0.0
     missing: list[str] = field(default_factory=list)
@@ -279,7 +280,7 @@ class ExtractiveAnswerer:
         idx = cands.index(best)
         if idx + 1 < len(cands):
             nxt = cands[idx + 1]
-            same_chunk = nxt.chunk_n == best.chunk_n
+            same_chunk = nxt.chunk_n == best.chunk_n and nxt.line == best.line  # no line break between them
             if same_chunk and (len(best.text) < 30 or (_CONTINUES.match(nxt.text) and nxt.coverage >= best.coverage * 0.8)):
                 chosen.append(nxt)
         return chosen
@@ -352,7 +353,7 @@ def _candidates(chunks: list[Document]) -> list[Candidate]:
             if sent.lstrip().startswith("#"):
                 prev = sent
                 continue
-            out.append(Candidate(n, s, e, sent, normalize(head), normalize(prev)))
+            out.append(Candidate(n, s, e, sent, normalize(head), normalize(prev), text.count("\n", 0, s)))
             prev = sent
     return out
 

@@ -42,6 +42,7 @@ FEATURES = (
     "cross",               # an English question on Chinese text
     "unmet",               # constraints the question sets that the sentence does not meet
     "support",             # log(1 + other retrieved chunks that state the sentence's new numbers too)
+    "asked_said",          # the thing asked for (补贴 in 有什么补贴) is named in the sentence: 1, not named: 0, none: .5
 )
 
 
@@ -76,7 +77,20 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         float(r.cross),
         float(unmet),
         math.log1p(_support(r)),
+        _asked_said(r, sent),
     ]
+
+
+def _asked_said(r: Ranking, sent: str) -> float:
+    from bot.extractive import _asked_for, _pos_cut, _term_match
+
+    if r.cross:
+        return 0.5
+    by_text = {t.text: t for t in r.terms}
+    asked = [by_text[w] for w in _asked_for(_pos_cut(normalize(r.question))) if w in by_text]
+    if not asked:
+        return 0.5
+    return float(any(_term_match(t, sent) >= 0.85 for t in asked))
 
 
 def _support(r: Ranking) -> int:
