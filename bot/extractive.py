@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.citations import Claim
+from bot.engines import AnswerEngine, Reply
 from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
@@ -400,3 +402,14 @@ def _match(term: str, text: str) -> float:
         if len(term) == 2 and all(ch in text for ch in term):
             return 0.3
     return 0.0
+
+
+class ExtractiveEngine(AnswerEngine):
+    """The default answer engine: quotes the answering sentence(s) of the retrieved chunks; needs no model."""
+
+    name = "extractive"
+
+    def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
+        decision = self.tools.answerer().answer(question, chunks)
+        yield Reply(text=decision.answer, claims=decision.claims, refused=decision.refused, reason=decision.reason,
+                    engine=self.name, related=decision.related)

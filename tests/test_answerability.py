@@ -15,11 +15,12 @@ from langchain_core.documents import Document
 from bot.answerability import FEATURES, MODEL_PATH, Model, model
 from bot.citations import Claim
 from bot.engine import shown_only_verified
+from bot.engines import Reply
 from bot.evaluation.golden import GoldenCase
 from bot.evaluation.report import describe_failure
 from bot.evaluation.runner import grade
 from bot.extractive import ExtractiveAnswerer
-from bot.index import Bm25Index
+from bot.keyword import Bm25Index
 from bot.text import tokenize
 from tests.test_answer import _cli
 
@@ -126,10 +127,10 @@ def test_every_answer_sentence_carries_a_verified_citation(seed_engine):
 
 def test_a_quote_that_does_not_verify_is_not_shown():
     chunks = [Document(page_content="甲城给予每家企业10万元补贴。", metadata={"doc_id": "a", "chunk_id": "a#0"})]
-    state = {"claims": [Claim(1, "甲城给予每家企业10万元补贴。"), Claim(1, "乙城给予20万元。")],
-             "text": "甲城给予每家企业10万元补贴。[1]乙城给予20万元。[1]", "chunks": chunks}
-    shown_only_verified(state)
-    assert state["text"] == "甲城给予每家企业10万元补贴。[1]" and state["dropped_unshown"] == 1
+    reply = Reply(text="甲城给予每家企业10万元补贴。[1]乙城给予20万元。[1]", engine="extractive",
+                  claims=[Claim(1, "甲城给予每家企业10万元补贴。"), Claim(1, "乙城给予20万元。")])
+    assert shown_only_verified(reply, chunks) == 1
+    assert reply.text == "甲城给予每家企业10万元补贴。[1]" and len(reply.claims) == 1
 
 
 def test_refusal_reason_in_json_and_eval_report(seed_engine):

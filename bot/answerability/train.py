@@ -33,7 +33,7 @@ from bot.answerability.constraints import unmet
 from bot.chunking import split_document
 from bot.evaluation.matching import groups_missing
 from bot.extractive import ExtractiveAnswerer, _has_new_number
-from bot.index import Bm25Index
+from bot.keyword import Bm25Index
 from bot.loaders import load_file
 from bot.text import tokenize
 
