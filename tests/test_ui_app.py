@@ -409,3 +409,13 @@ def test_feedback_page_lists_and_exports(app_env, tmp_path, seed_engine):
     assert len(downloads) == 2 and not any(d.proto.disabled for d in downloads)
     at.multiselect[0].set_value(["up"]).run()
     assert list(at.dataframe[0].value["问题"]) == [REWARD_Q]
+
+
+def test_chat_shows_not_covered_form_with_its_source(app_env):
+    """A question the documents cover only in part: the answer says what is missing and cites the related rule."""
+    app_env()
+    at = ask(start(), "对主导制订地方标准的企业奖励多少?")
+    shown = answers(at)[-1]
+    assert shown.startswith('<div class="pqa-answer">') and "资料未提及" in shown
+    assert '<sup class="pqa-ref">[1]</sup>' in shown
+    assert any('<mark class="pqa-hl">' in b and "行业标准" in b for b in bodies(at))
