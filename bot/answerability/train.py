@@ -72,7 +72,7 @@ class Corpus:
 
 
 def row(corpus: Corpus, question: str, groups: list[list[str]], *, allowed: list[int] | None = None,
-        answerable: bool = True) -> dict | None:
+        answerable: bool = True) -> dict:
     """Features, vetoes and label for one question."""
     chunks = corpus.search(question, allowed=allowed)
     r = corpus.answerer.rank(question, chunks) if chunks else None

@@ -19,7 +19,7 @@ from bot.answerability.train import BENCH, COST, Corpus, decide, jsonl, row
 
 def _questions(bench: Path) -> list[tuple[Corpus, str, list[list[str]], list[int] | None, bool]]:
     cmrc, rgb = Corpus(bench / "cmrc_dev_corpus.jsonl"), Corpus(bench / "rgb_zh_corpus.jsonl")
-    out = []
+    out: list[tuple[Corpus, str, list[list[str]], list[int] | None, bool]] = []
     for case in jsonl(bench / "cmrc_dev_part1.jsonl"):
         out.append((cmrc, case["question"], case["answer_groups"], None, True))
     for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
