@@ -119,7 +119,8 @@ class Ranking:
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
-    def __init__(self, *, idf, embed_passages=None, embed_query=None) -> None:
+    def __init__(self, *, idf, embed_passages=None, embed_query=None, dictionary_dir: Path | None = None) -> None:
+        self.dictionary_dir = dictionary_dir  # where the parsed CC-CEDICT is kept (the engine's data folder)
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
@@ -177,7 +178,7 @@ class ExtractiveAnswerer:
         names = {n.lower() for n in proper_names(question)}
         asked = {m.lower() for m in _ASKED_EN.findall(question)}
         terms = []
-        for word, zh in translate(question, known=known):
+        for word, zh in translate(question, known=known, cache_dir=self.dictionary_dir):
             low = word.lower()
             if low in _MONTHS:
                 month = f"{_MONTHS.index(low) + 1}月"
@@ -186,7 +187,7 @@ class ExtractiveAnswerer:
                 terms.append(Term(low, self._idf(low), False, False))
             elif zh:
                 terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
-            elif dictionary_translations(word):
+            elif dictionary_translations(word, cache_dir=self.dictionary_dir):
                 # a place or person the dictionary knows but the corpus never mentions is
                 # a reason to refuse; another word the corpus lacks only lowers coverage
                 must = low in names or low in asked
