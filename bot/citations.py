@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 
 from bot.answer import MARKER, Citation
 from bot.claims import unsupported
+from bot.quiet import clean_text
 from bot.text import find_span, normalize, sentence_spans
 
 # [1] in its common variants: 【1】, ［1］, [^1], [资料1], [Source 1], [1, 2], [1、2]
@@ -118,7 +119,7 @@ def check_answer(raw: str, chunks: list[Document]) -> Checked:
     half its character pairs); a sentence is shown only if its quotes and
     numbers occur in the sources it cites.
     """
-    text = normalize_markers(raw).strip()
+    text = clean_text(normalize_markers(raw)).strip()  # a NUL from the model is not shown either
     result = Checked()
     for body, numbers, tail in _units(text):
         if not numbers:

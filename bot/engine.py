@@ -66,6 +66,8 @@ class Engine:
     @property
     def index(self) -> Index:
         """The Chroma + BM25 index (opened on first use)."""
+        if self._index is not None:
+            return self._index  # no lock: questions never wait for an ingest holding it
         with self._lock:
             if self._index is None:
                 self._index = Index(settings=self.settings, embeddings=self.embeddings,
@@ -93,7 +95,7 @@ class Engine:
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over this index's keyword statistics."""
-        self.index.ensure_bm25()
+        self.index.ensure_bm25(wait=False)
         return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
                                   embed_query=self.embeddings.embed_query_array, dictionary_dir=self.settings.data_dir)
 
@@ -148,6 +150,7 @@ class Engine:
             state["chunks"] = []
             return state
         t0 = time.perf_counter()
+        self.index.refresh()  # another process may have ingested since the last question
         if self.index.count() == 0:
             self.ensure_index()
         state["chunks"] = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])

@@ -272,6 +272,25 @@ def test_one_sessions_wrong_passwords_do_not_lock_out_a_colleague(app_env):
     assert "尝试次数过多" in texts(guesser.error)  # the guessing session itself stays locked
 
 
+def test_a_guessing_address_is_slowed_one_attempt_at_a_time_not_locked(app_env, monkeypatch):
+    from ui import staff
+
+    app_env(password=PASSWORD)
+    monkeypatch.setattr(staff, "ADDRESS_FREE_FAILURES", 2)
+    monkeypatch.setattr(staff, "ADDRESS_MAX_DELAY", 0.2)
+    for _ in range(3):  # three sessions, one wrong password each: no session is locked, the address is counted
+        login(start(), "views/feedback.py", "guess")
+    gate = staff.address_counter().gate("local")
+    gate.acquire()  # another attempt from the address is in progress
+    try:
+        busy = login(start(), "views/feedback.py")
+        assert "逐个处理" in texts(busy.error) and not busy.get("multiselect")
+    finally:
+        gate.release()
+    colleague = login(start(), "views/feedback.py")  # after the delay, the right password still works
+    assert not colleague.error and colleague.get("multiselect")
+
+
 def test_knowledge_base_upload_list_delete_reindex(app_env, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
@@ -329,6 +348,16 @@ def test_partly_bad_jsonl_keeps_its_passages_and_file_names_stay_text(app_env, t
     next(b for b in at.button if b.label == "重新索引整个资料库").click().run()
     ids = set(at.dataframe[0].value["文档 ID"])
     assert {"p1", "p2"} <= ids  # ...and a full re-index keeps them
+
+
+def test_knowledge_page_opened_first_builds_the_index(app_env, tmp_path):
+    app_env(data_dir=tmp_path / "data", password=PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.switch_page("views/knowledge.py").run()  # the first request of a fresh start is the staff page
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value["标题"]) == [TITLE] and "还没有" not in texts(at.info)
 
 
 def test_deleting_needs_a_choice_and_a_confirmation(app_env, tmp_path):
