@@ -159,7 +159,8 @@ def _load_runtime(runtime: Runtime, model_dir: Path) -> tuple[object, str]:
 
 
 def _key(kind: str, text: str) -> str:
-    return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode()).hexdigest()
+    # surrogatepass: a lone surrogate (from a mis-decoded argument) still hashes; the model sees U+FFFD instead
+    return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _MemoryCache:
