@@ -69,6 +69,7 @@ class Index:
     def __init__(self, *, settings: Settings, embeddings: E5Embeddings, collection: str | None = None,
                  client: Any = None) -> None:
         load_tokenizer_in_background()
+        embeddings.load_in_background()
         self.settings = settings
         self.embeddings = embeddings
         self.name = collection or settings.collection
