@@ -44,7 +44,7 @@ def load_synonyms(path: Path = SYNONYMS_PATH) -> dict[str, tuple[str, ...]]:
 # How citizens ask vs how documents word it (bot/data/synonyms.tsv).
 SYNONYMS: dict[str, tuple[str, ...]] = load_synonyms()
 GENERIC = STOPWORDS | frozenset(
-    "问 问题 有关 相关 情况 方面 内容 规定 可以 是否 有 拿到 申请 得到 领取 享受 多少钱 一次性 最多 最高 大约 左右 年度 今年 去年 明年".split()
+    "问 问题 时候 有关 相关 情况 方面 内容 规定 可以 是否 有 拿到 申请 得到 领取 享受 多少钱 一次性 最多 最高 大约 左右 年度 今年 去年 明年".split()
 )
 _NOUNISH = ("n", "eng", "i", "j", "l")
 _PROPER = ("nr", "ns", "nt", "nz", "eng")

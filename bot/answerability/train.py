@@ -62,6 +62,7 @@ class Corpus:
 
     def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
         model = self.bm25.model
+        assert model is not None  # built in __init__ from a non-empty corpus
         known = [t for t in tokenize(question) if t in model.vocab_dict]
         if not known:
             return []

@@ -16,10 +16,12 @@ from bot import extractive
 from bot.answerability import model
 from bot.answerability.train import BENCH, COST, Corpus, decide, jsonl, row
 
+Question = tuple[Corpus, str, list[list[str]], list[int] | None, bool]
 
-def _questions(bench: Path) -> list[tuple[Corpus, str, list[list[str]], list[int] | None, bool]]:
+
+def _questions(bench: Path) -> list[Question]:
     cmrc, rgb = Corpus(bench / "cmrc_dev_corpus.jsonl"), Corpus(bench / "rgb_zh_corpus.jsonl")
-    out: list[tuple[Corpus, str, list[list[str]], list[int] | None, bool]] = []
+    out: list[Question] = []
     for case in jsonl(bench / "cmrc_dev_part1.jsonl"):
         out.append((cmrc, case["question"], case["answer_groups"], None, True))
     for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
@@ -37,7 +39,7 @@ def utility(questions) -> tuple[int, int]:
     correct = wrong = 0
     for corpus, question, groups, allowed, answerable in questions:
         r = row(corpus, question, groups, allowed=allowed, answerable=answerable)
-        if r is not None and decide(model(), r, model().threshold)[0]:
+        if decide(model(), r, model().threshold)[0]:
             correct += r["label"]
             wrong += 1 - r["label"]
     return correct, wrong
