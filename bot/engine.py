@@ -49,7 +49,8 @@ class Engine:
     def __init__(self, settings: Settings | None = None, *, collection: str | None = None, client: Any = None) -> None:
         self.settings = settings or Settings()
         self.collection_name = collection or self.settings.collection
-        self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path)
+        # the converted model lives beside the embedding cache (DATA_DIR/models/ unless the cache is shared)
+        self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path, runtime=self.settings.embedder)
         self._client = client
         self._index: Index | None = None
         self._llm: Any = None

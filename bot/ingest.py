@@ -118,7 +118,8 @@ def dedupe(docs: list[Document], existing: dict[str, dict], gone: set[str], repo
     An id stays with the file it is indexed from while that file exists: a
     document from another file with the same id (a ``.jsonl`` passage id
     such as "1", or one naming a bundled document) is refused and reported,
-    per file.  Between two new files the first keeps the id.
+    per file.  Between new documents, one whose id is its own file's path
+    goes before a passage that names it, else the first found keeps the id.
     """
     owners = {did: str(state["path"]) for did, state in existing.items() if did not in gone and state.get("path")}
 
@@ -128,7 +129,10 @@ def dedupe(docs: list[Document], existing: dict[str, dict], gone: set[str], repo
     taken: dict[str, str] = {}
     refused: dict[tuple[str, str], list[str]] = {}
     keep: set[int] = set()
-    for doc in sorted(docs, key=lambda d: not owns(d)):  # the owner's own document first (a stable sort)
+    def passage(doc: Document) -> bool:
+        return str(doc.metadata.get("path", "")).lower().endswith(".jsonl")
+
+    for doc in sorted(docs, key=lambda d: (not owns(d), passage(d))):  # a stable sort
         did, path = doc.metadata["doc_id"], str(doc.metadata.get("path", doc.metadata["doc_id"]))
         owner = taken.get(did)
         if owner is None and did in owners and not owns(doc) and Path(owners[did]).exists():

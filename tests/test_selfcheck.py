@@ -89,8 +89,6 @@ def test_the_bundled_article_is_still_answered_from_its_own_text(hostile):
     assert all(c.doc_id == ARTICLE_ID for c in answer.citations)
 
 
-@pytest.mark.xfail(reason="ids namespaced by their file or a collision refused: the fix lands with the ingest split",
-                   strict=False)
 def test_a_passage_forging_the_bundled_article_id_does_not_replace_it(hostile, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(hostile["env"]["BOT_CORPUS_DIR"]), corpus)
