@@ -84,11 +84,19 @@ class Engine:
             return report
 
     def ensure_index(self, *, progress: ProgressFactory | None = None) -> IngestReport | None:
-        """Build the index from the corpus folder when it is empty."""
+        """Build the index from the corpus folder when it is empty (and no ingest is filling it)."""
         with self._lock:
-            if self.index.count() == 0:
+            if self.index.count() == 0 and not self.index.pending_count():
                 return self.ingest(progress=progress)
             return None
+
+    def indexing_notice(self) -> str | None:
+        """Says so while chunks are searchable by keyword only (a large ingest is still embedding them)."""
+        waiting = self.index.pending_count()
+        if not waiting:
+            return None
+        return (f"indexing is still running: {waiting} chunks are found by keyword only until they are embedded "
+                "(if no ingest is running, 'python -m bot ingest' finishes the job)")
 
     def retriever(self, *, k: int | None = None, mode: str = "hybrid") -> HybridRetriever:
         """A LangChain retriever over this engine's index."""
@@ -152,7 +160,7 @@ class Engine:
             return state
         t0 = time.perf_counter()
         self.index.refresh()  # another process may have ingested since the last question
-        if self.index.count() == 0:
+        if self.index.count() == 0 and not self.index.pending_count():
             self.ensure_index()
         state["chunks"] = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])
         state["timings"]["retrieve"] = _ms(t0)

