@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from bot.answer import Citation
+from bot.structure import article_name
 from bot.text import find_span
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -69,6 +70,8 @@ def make_citation(claim: Claim, chunks: list[Document], *, n: int) -> Citation |
         score=float(meta.get("score") or 0.0),
         source=str(meta.get("source", "")),
         published=str(meta.get("published", "")),
+        path=str(meta.get("article_path", "")),
+        article=article_name(meta),
     )
 
 

@@ -28,6 +28,7 @@ from bot.extractive import ExtractiveAnswerer
 from bot.index import Index, IngestReport, ProgressFactory
 from bot.retriever import HybridRetriever
 from bot.settings import Settings
+from bot.structure import article_name, name_article
 from bot.text import is_cjk
 
 REFUSAL = {
@@ -194,7 +195,9 @@ class Engine:
             state.update(claims=[], text="", refused=True)
         else:
             decision = self.answerer().answer(state["standalone"], state["chunks"], lang=state["lang"])
-            state.update(claims=decision.claims, text=decision.answer, refused=decision.refused, reason=decision.reason)
+            text = decision.answer if decision.refused else name_article(decision.answer, decision.claims,
+                                                                         state["chunks"], lang=state["lang"])
+            state.update(claims=decision.claims, text=text, refused=decision.refused, reason=decision.reason)
         state["timings"]["answer"] = state["timings"].get("answer", 0) + _ms(t0)
         state["engine_used"] = "extractive"
         return state
@@ -283,7 +286,7 @@ def _clean_history(history: Any, *, limit: int) -> History:
 def _retrieved(chunk: Document) -> Retrieved:
     meta = chunk.metadata
     return Retrieved(chunk_id=str(meta.get("chunk_id", chunk.id)), doc_id=str(meta.get("doc_id", "")),
-                     text=chunk.page_content, score=float(meta.get("score") or 0.0))
+                     text=chunk.page_content, score=float(meta.get("score") or 0.0), article=article_name(meta))
 
 
 def _pieces(text: str, size: int = 8) -> Iterator[str]:

@@ -31,6 +31,7 @@ from bot.embeddings import E5Embeddings
 from bot.errors import BotError, DocumentError, IndexBusyError, IndexError_
 from bot.loaders import load_paths
 from bot.settings import Settings
+from bot.structure import context_line
 from bot.text import tokenize
 
 _PAGE = 2000
@@ -362,7 +363,8 @@ class Index:
         tokens: list[list[str]] = []
         missing: list[int] = []
         for cid, text, meta in self.iter_all(include=("metadatas",) if memo else ("documents", "metadatas")):
-            title = meta.get("title", "")
+            # an article's title and path (《民法典》 总则 › … › 第五十四条) are searchable with its text
+            title = meta.get("title", "") if not meta.get("article_path") else context_line(meta)
             known = memo.get(cid, title) if memo else tokenize(f"{title} {text or ''}")
             if known is None:
                 missing.append(len(ids))
@@ -481,8 +483,7 @@ def _layout_hash(text_hash: str, chunk_size: int) -> str:
 
 
 def _embed_text(chunk: Document) -> str:
-    meta = chunk.metadata
-    head = " ".join(x for x in (meta.get("title", ""), meta.get("heading", "")) if x)
+    head = context_line(chunk.metadata)
     return f"{head}\n{chunk.page_content}" if head else chunk.page_content
 
 
