@@ -41,6 +41,7 @@ _POLICY_ITEM = [
     re.compile(r"^[ \t　]*([（(][一二三四五六七八九十]+[）)])"),
     re.compile(r"^[ \t　]*(\d{1,2}[.．、](?!\d))"),
 ]
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
 _POLICY_TOP = re.compile(_POLICY_ITEM[0].pattern, re.M)
 _INFO_END = "<!-- INFO END -->"
 
@@ -109,10 +110,12 @@ def structure_units(text: str, *, kind: str, title: str, size: int) -> list[Unit
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, name))
-            if kind == "statute":
+            # a heading (a statute's 章, a policy's bare "一、降低经营成本") waits for the text below it
+            if kind == "statute" or not _SENTENCE_END.search(line):
                 pending = start if pending is None else pending
                 continue
-            cur = (start, "", PATH_SEP.join(n for _, n in stack))
+            cur = (start if pending is None else pending, "", PATH_SEP.join(n for _, n in stack))
+            pending = None
             continue
         if article is not None:
             close(start)
@@ -173,12 +176,19 @@ def _heading(line: str, *, title: str) -> tuple[float, str] | None:
         if name == title:
             return None
         plain = _PLAIN_HEADING.match(name)
-        level = _PLAIN_LEVEL[plain.group(2)] if plain else _MD_LEVEL.get(len(md.group(1)), len(md.group(1)) + 1)
-        return float(level), name
+        if plain:
+            return float(_PLAIN_LEVEL[plain.group(2)]), _heading_name(plain)
+        return float(_MD_LEVEL.get(len(md.group(1)), len(md.group(1)) + 1)), name
     plain = _PLAIN_HEADING.match(line)
     if plain and not ARTICLE.match(line):
-        return float(_PLAIN_LEVEL[plain.group(2)]), re.sub(r"\s+", " ", line).strip()
+        return float(_PLAIN_LEVEL[plain.group(2)]), _heading_name(plain)
     return None
+
+
+def _heading_name(match: re.Match[str]) -> str:
+    """``第一章 通则`` from ``第一章  通 则`` (headings are letter-spaced for layout)."""
+    rest = "".join((match.group(3) or "").split())
+    return f"{match.group(1)} {rest}" if rest else match.group(1)
 
 
 def _policy_item(line: str, *, title: str) -> tuple[float, str] | None:
@@ -188,9 +198,10 @@ def _policy_item(line: str, *, title: str) -> tuple[float, str] | None:
             return None
         return float(len(md.group(1)) - 4), md.group(2).strip()  # Markdown headings sit above numbered items
     for level, pattern in enumerate(_POLICY_ITEM, start=1):
-        if pattern.match(line):
-            label = re.split(r"[。；;：:]", line, maxsplit=1)[0].strip()
-            return float(level), label[:40]
+        match = pattern.match(line)
+        if match:
+            label = re.split(r"[。；;：:，,]", line, maxsplit=1)[0].strip()
+            return float(level), label if len(label) <= 24 else match.group(1)
     return None
 
 
