@@ -145,6 +145,8 @@ def sources(citations: list[Citation], index: int) -> None:
     st.caption(t("sources"))
     for c in citations:
         with st.expander(render.source_label(c)):
+            if c.path:  # where the article sits: 总则 › 第二章 自然人 › 第五十四条
+                st.caption(render.md_escape(c.path))
             st.html(render.chunk_html(c))
             if st.button(t("open_document"), key=f"doc-{index}-{c.n}"):
                 document_dialog(c.doc_id, c.start, c.end, c.title or c.doc_id)
