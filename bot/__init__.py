@@ -1,8 +1,10 @@
 """Offline Chinese policy-document Q&A with verified citations.
 
 Data flows one way: files → documents (``loaders``) → chunks (``chunking``) →
-index (``index``) → retriever (``retriever``) → answer chain (``chain``) →
-verified answer (``citations``). ``bot.engine.Engine`` is the public entry point.
+ingest plan (``ingest``) → index (``index`` + ``keyword``) → retriever
+(``retriever``) → answer chain (``engine``, with an answer engine from
+``engines``) → verified answer (``citations``). ``bot.engine.Engine`` is the
+public entry point.
 """
 
 from __future__ import annotations

@@ -6,7 +6,18 @@ A refusal ("no basis in the corpus") is an ordinary ``Answer`` with
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
+
+# A citation marker in answer text: ``[n]`` with n the shown source number.
+# The one definition; verification, feedback, evaluation and the UI use it.
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` citation markers."""
+    return MARKER.sub("", text)
 
 
 class Citation(BaseModel):

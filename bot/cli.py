@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.engines import names as engine_names
 from bot.errors import BotError
 
 Command = Callable[[argparse.Namespace], int]
@@ -54,12 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("--engine", choices=["extractive", "openai"])
+    p.add_argument("--engine", choices=engine_names())
     p.add_argument("--k", type=int, help="chunks to retrieve")
     p.add_argument("--collection")
 
     p = sub.add_parser("chat", help="interactive chat with history (Ctrl-D to quit)")
-    p.add_argument("--engine", choices=["extractive", "openai"])
+    p.add_argument("--engine", choices=engine_names())
     p.add_argument("--collection")
 
     p = sub.add_parser("docs", help="list indexed documents")

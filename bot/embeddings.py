@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.model_input import model_safe
+
 MODEL_NAME = "multilingual-e5-small-q4"
 _MAX_CHARS = 1500  # the model reads 512 tokens; longer input only costs time
 
@@ -44,7 +46,7 @@ class E5Embeddings(Embeddings):
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         model = self._get_model()
-        clipped = [t[:_MAX_CHARS] or " " for t in texts]
+        clipped = [model_safe(t[:_MAX_CHARS]) or " " for t in texts]  # the guard stays in front of the runtime
         with self._lock:  # the C engine is not re-entrant; it uses both cores itself
             return np.asarray(model.encode(clipped, is_query), dtype=np.float32).reshape(len(texts), -1)
 

@@ -23,12 +23,13 @@ from bot.answer import Answer, Retrieved
 from bot.citations import renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
-from bot.errors import LLMError, LLMUnavailable
+from bot.engines import Reply, engine_class
 from bot.extractive import ExtractiveAnswerer
-from bot.index import Index, IngestReport, ProgressFactory
+from bot.index import Index
+from bot.ingest import IngestReport, ProgressFactory
 from bot.retriever import HybridRetriever
 from bot.settings import Settings
-from bot.structure import article_name, name_article
+from bot.structure import article_name
 from bot.text import is_cjk
 
 REFUSAL = {
@@ -94,6 +95,7 @@ class Engine:
         return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode)  # type: ignore[arg-type]
 
     def answerer(self) -> ExtractiveAnswerer:
+        """The extractive answerer over this index's keyword statistics."""
         self.index.ensure_bm25()
         return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
                                   embed_query=self.embeddings.embed_query_array)
@@ -109,30 +111,21 @@ class Engine:
     def stream(self, question: str, *, history: History | None = None, engine: str | None = None) -> Iterator[str | Answer]:
         """Yield answer text as it is produced, then the verified ``Answer``.
 
-        With the openai engine the text is a live draft of the model's tokens
-        (citation markers held back, since verification renumbers or removes
-        them); the final ``Answer`` — verified, or the extractive answer with a
-        notice — replaces it.
+        The same steps as ``ask``.  An engine that drafts (openai) yields its
+        live draft (citation markers held back, since verification renumbers
+        or removes them), which the final ``Answer`` replaces; for the others
+        the verified text is yielded in pieces.
         """
         state = self._step_retrieve(self._step_condense({"question": question, "history": history or [],
                                                           "engine": engine}))
-        if state.get("done") or state["engine"] != "openai" or not state["chunks"]:
-            answer = self._step_verify(self._step_answer(state))
+        drafting = state["answerer"].drafts and not state["done"] and bool(state["chunks"])
+        for piece in self._answer(state):
+            if drafting:
+                yield piece
+        answer = self._step_verify(state)
+        if not drafting:
             yield from _pieces(answer.answer)
-            yield answer
-            return
-        from bot import llm
-
-        t0 = time.perf_counter()
-        raw: list[str] = []
-        try:
-            if "llm_error" not in state:  # an endpoint that just failed the follow-up rewrite is not asked again
-                yield from llm.draft(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]), raw)
-        except LLMError as err:
-            state["llm_error"] = err
-        state["raw"] = "".join(raw)
-        state["timings"]["answer"] = _ms(t0)
-        yield self._step_verify(state)
+        yield answer
 
     # ---- chain steps -----------------------------------------------------------------------------
 
@@ -140,23 +133,14 @@ class Engine:
         t0 = time.perf_counter()
         question = _CONTROL.sub("", str(inp.get("question") or "")).strip()[: self.settings.max_question_chars]
         history = _clean_history(inp.get("history"), limit=self.settings.max_question_chars)
-        engine = inp.get("engine") or self.settings.engine
-        state: dict[str, Any] = {"question": question, "history": history, "engine": engine, "timings": {},
+        answerer = engine_class(inp.get("engine") or self.settings.engine)(self)  # one per question
+        state: dict[str, Any] = {"question": question, "history": history, "answerer": answerer, "timings": {},
                                  "k": inp.get("k") or self.settings.k, "mode": inp.get("mode") or "hybrid",
-                                 "lang": language(question), "notice": None}
+                                 "lang": language(question)}
         standalone = question
         if question and history and is_followup(question):
-            standalone = carry_over(question, history)[: self.settings.max_question_chars]
-            if engine == "openai":
-                from bot import llm
-
-                try:
-                    standalone = llm.condense(self._chat_model(), question, history)
-                except LLMUnavailable as err:
-                    if err.problem in ("config", "timeout", "unreachable", "auth"):
-                        state["llm_error"] = err  # the answer step will not wait on this endpoint again
-                except LLMError:
-                    pass  # the carried-over question still works
+            carried = carry_over(question, history)[: self.settings.max_question_chars]
+            standalone = answerer.condense(question, history, carried=carried)
         state["standalone"] = standalone
         state["done"] = not question
         state["timings"]["condense"] = _ms(t0)
@@ -174,41 +158,29 @@ class Engine:
         return state
 
     def _step_answer(self, state: dict) -> dict:
-        if state["done"] or state["engine"] != "openai":
-            return self._extractive(state)
-        from bot import llm
+        for _piece in self._answer(state):
+            pass  # draft text is for streaming only
+        return state
 
+    def _answer(self, state: dict) -> Iterator[str]:
+        """Run the question's engine: yield its draft pieces, keep its ``Reply`` in ``state``."""
         t0 = time.perf_counter()
-        if not state["chunks"]:
-            state["raw"] = llm.NO_ANSWER  # nothing retrieved: no basis to answer from, no need to ask
-        elif "llm_error" not in state:  # an endpoint that just failed the follow-up rewrite is not asked again
-            try:
-                state["raw"] = "".join(llm.stream_answer(self._chat_model(), state["standalone"], state["chunks"]))
-            except LLMError as err:
-                state["llm_error"] = err
+        reply = Reply(refused=True, engine="extractive")  # an empty question
+        if not state["done"]:
+            for item in state["answerer"].answer(state["standalone"], state["chunks"], lang=state["lang"]):
+                if isinstance(item, Reply):
+                    reply = item
+                else:
+                    yield item
+        state["reply"] = reply
         state["timings"]["answer"] = _ms(t0)
-        return state
-
-    def _extractive(self, state: dict) -> dict:
-        t0 = time.perf_counter()
-        if state["done"]:
-            state.update(claims=[], text="", refused=True)
-        else:
-            decision = self.answerer().answer(state["standalone"], state["chunks"], lang=state["lang"])
-            text = decision.answer if decision.refused else name_article(decision.answer, decision.claims,
-                                                                         state["chunks"], lang=state["lang"])
-            state.update(claims=decision.claims, text=text, refused=decision.refused, reason=decision.reason)
-        state["timings"]["answer"] = state["timings"].get("answer", 0) + _ms(t0)
-        state["engine_used"] = "extractive"
-        return state
 
     def _step_verify(self, state: dict) -> Answer:
         t0 = time.perf_counter()
-        if state.get("engine") == "openai" and "engine_used" not in state:
-            self._verify_llm(state)
-        citations, renumber, dropped = verify(state.get("claims", []), state["chunks"])
-        text = renumber_markers(state.get("text", ""), renumber).strip()
-        refused = state.get("refused", False) or not citations
+        reply: Reply = state["reply"]
+        citations, renumber, dropped = verify(reply.claims, state["chunks"])
+        text = renumber_markers(reply.text, renumber).strip()
+        refused = reply.refused or not citations
         if refused:
             text = EMPTY[state["lang"]] if state["done"] else REFUSAL[state["lang"]]
             citations = []
@@ -216,34 +188,12 @@ class Engine:
         state["timings"]["total"] = round(sum(state["timings"].values()), 2)
         return Answer(
             question=state["question"], standalone_question=state["standalone"], answer=text, refused=refused,
-            engine=state.get("engine_used", state["engine"]), citations=citations,
+            engine=reply.engine or state["answerer"].name, citations=citations,
             retrieved=[_retrieved(c) for c in state["chunks"]], timings_ms=state["timings"],
-            dropped_citations=dropped + state.get("dropped_before", 0), notice=state.get("notice"),
+            dropped_citations=dropped + reply.dropped, notice=reply.notice,
         )
 
-    def _verify_llm(self, state: dict) -> None:
-        """Keep what the cited sources support, or fall back to the extractive answer with a notice.
-
-        The model's own knowledge is never shown: a failed call, a cut stream
-        and an answer left with no verified citation all give the extractive
-        answer; ``NO_ANSWER`` gives a plain refusal.
-        """
-        from bot import llm
-
-        error = state.get("llm_error")
-        checked = llm.Checked() if error is not None else llm.check_answer(state.get("raw") or "", state["chunks"])
-        if checked.refused:
-            state.update(claims=[], text="", refused=True, engine_used="openai")
-            return
-        if not checked.claims:
-            self._extractive(state)
-            state["notice"] = llm.fallback_notice(state["lang"], error=error, quoted=not state["refused"])
-            state["dropped_before"] = checked.dropped
-            return
-        state.update(claims=checked.claims, text=checked.text, refused=False, engine_used="openai",
-                     dropped_before=checked.dropped)
-
-    def _chat_model(self):
+    def chat_model(self) -> Any:
         """The endpoint's chat model, built once (raises ``LLMUnavailable`` when unconfigured)."""
         with self._lock:
             if self._llm is None:

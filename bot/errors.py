@@ -44,7 +44,3 @@ class LLMUnavailable(LLMError):
     def __init__(self, message: str, *, problem: str) -> None:
         super().__init__(message)
         self.problem = problem
-
-
-class SettingsError(BotError):
-    """A setting has an invalid value."""

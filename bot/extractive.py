@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -23,6 +24,8 @@ import numpy as np
 from langchain_core.documents import Document
 
 from bot.citations import Claim
+from bot.engines import AnswerEngine, Reply
+from bot.structure import name_article
 from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
 
 # Generic equivalences between how citizens ask and how policy texts are worded.
@@ -87,7 +90,6 @@ class Decision:
     answer: str
     refused: bool
     reason: str = ""
-    confidence: float = 0.0
 
 
 class ExtractiveAnswerer:
@@ -178,7 +180,7 @@ class ExtractiveAnswerer:
 
     # ---- answering -----------------------------------------------------------------------------
 
-    def answer(self, question: str, chunks: list[Document], *, lang: str = "zh") -> Decision:
+    def answer(self, question: str, chunks: list[Document]) -> Decision:
         """Choose the quote(s) for ``question`` from ``chunks`` or refuse."""
         if not chunks or not normalize(question):
             return Decision([], "", True, "nothing retrieved")
@@ -207,11 +209,11 @@ class ExtractiveAnswerer:
         if not reason and wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
             reason = "the question asks for a date and the best sentence gives none"
         if reason:
-            return Decision([], "", True, reason, best.score)
+            return Decision([], "", True, reason)
         chosen = self._extend(best, cands, terms)
         claims = [Claim(n=c.chunk_n, quote=c.text) for c in chosen]
         text = "".join(f"{c.text}[{c.chunk_n}]" for c in chosen)
-        return Decision(claims, text, False, "", best.score)
+        return Decision(claims, text, False, "")
 
     def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
@@ -350,3 +352,16 @@ def _match(term: str, text: str) -> float:
         if len(term) == 2 and all(ch in text for ch in term):
             return 0.3
     return 0.0
+
+
+class ExtractiveEngine(AnswerEngine):
+    """The default answer engine: quotes the answering sentence(s) of the retrieved chunks; needs no model."""
+
+    name = "extractive"
+
+    def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
+        decision = self.tools.answerer().answer(question, chunks)
+        # an answer quoting an article says which: 根据《…》第N条，…
+        text = decision.answer if decision.refused else name_article(decision.answer, decision.claims, chunks, lang=lang)
+        yield Reply(text=text, claims=decision.claims, refused=decision.refused, reason=decision.reason,
+                    engine=self.name)

@@ -24,13 +24,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.answer import Answer
+from bot.answer import Answer, strip_markers
 from bot.errors import BotError
 
 Rating = Literal["up", "down", "wrong_source"]
 RATINGS: tuple[Rating, ...] = ("up", "down", "wrong_source")
 NEEDS_REVIEW = "needs-review"
-_MARKER = re.compile(r"\[\d+\]")
 # Amounts, counts, percentages and dates are what a reader checks first, so they
 # make the most robust "answers" strings for a golden case.
 _FACT = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|万亿元|亿元|万元|元|万亿|亿|万|家|个|项|名|人|座|倍|年|月|日|号)?")
@@ -202,7 +201,7 @@ def to_golden(record: FeedbackRecord) -> FeedbackCase:
     case_id = f"fb-{record.id:04d}"
     if record.rating != "up":
         tags += [NEEDS_REVIEW, record.rating.replace("_", "-")]
-        note = f"bot answered: {_MARKER.sub('', answer.answer).strip()}"
+        note = f"bot answered: {strip_markers(answer.answer).strip()}"
         if record.comment:
             note += f"\nreader comment: {record.comment}"
         return FeedbackCase(id=case_id, question=record.question, tags=tags, note=note)
@@ -210,10 +209,10 @@ def to_golden(record: FeedbackRecord) -> FeedbackCase:
         return FeedbackCase(id=case_id, question=record.question, answerable=False, tags=[*tags, "unanswerable"],
                             note=record.comment or None)
     quotes = [c.quote for c in answer.citations]
-    facts = [f for f in key_facts(" ".join(quotes)) if f in _MARKER.sub("", answer.answer)]
+    facts = [f for f in key_facts(" ".join(quotes)) if f in strip_markers(answer.answer)]
     # "answers" match when ANY is present, so a date that every answer on the topic repeats would pass them all.
     amounts = [f for f in facts if not f.endswith(("年", "月", "日"))]
-    answers = amounts or facts or quotes or [_MARKER.sub("", answer.answer).strip()]
+    answers = amounts or facts or quotes or [strip_markers(answer.answer).strip()]
     return FeedbackCase(id=case_id, question=record.question, answers=answers, evidence=quotes, tags=tags,
                       note=record.comment or None)
 

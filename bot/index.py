@@ -1,9 +1,10 @@
-"""Chunks → Chroma (dense) + BM25 (keyword) index, with incremental ingest.
+"""The index: chunks in Chroma (dense) plus their BM25 twin (``bot.keyword``).
 
 Chroma is the source of truth: every chunk carries its document's hash and
 chunk count, so an ingest can tell an unchanged document (skip, embed
 nothing), a changed one (upsert new chunks, then delete the stale ones) and a
-half-written one left by a killed run (redo it).  The BM25 side keeps only
+half-written one left by a killed run (redo it); ``bot.ingest`` makes that
+plan, this module carries it out.  The BM25 side keeps only
 token postings and chunk ids; chunk texts are read back from Chroma.
 Every failure inside Chroma (a stopped server, a damaged store) surfaces as
 ``IndexError_``; a restarted server is used again without reopening anything.
@@ -11,24 +12,20 @@ Every failure inside Chroma (a stopped server, a damaged store) surfaces as
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
 import time
 import uuid
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.chunking import LAYOUT_VERSION, split_document
 from bot.embeddings import E5Embeddings
-from bot.errors import BotError, DocumentError, IndexBusyError, IndexError_
+from bot.errors import BotError, IndexBusyError, IndexError_
+from bot.ingest import IngestReport, ProgressFactory, embed_text, groups, inside, plan_ingest
+from bot.keyword import Bm25Index, load_tokenizer_in_background
 from bot.loaders import load_paths
 from bot.settings import Settings
 from bot.structure import context_line
@@ -38,35 +35,8 @@ _PAGE = 2000
 # Chunks embedded and written together: short documents (one passage each)
 # share a model call, which is what keeps both cores busy.
 _WRITE_BATCH = 64
-ProgressFactory = Callable[..., Any]
 
-
-@dataclass
-class IngestReport:
-    """What an ingest did."""
-
-    files: int = 0
-    documents: int = 0
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    chunks_embedded: int = 0
-    chunks_total: int = 0
-    errors: list[DocumentError] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed)
-
-    def summary(self) -> str:
-        text = (f"{self.files} files, {self.documents} documents: {len(self.added)} added, "
-                f"{len(self.updated)} updated, {len(self.unchanged)} unchanged, {len(self.removed)} removed; "
-                f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in index ({self.seconds:.1f}s)")
-        if self.errors:
-            text += f"; {len(self.errors)} problem(s) reported"
-        return text
+__all__ = ["Index", "IngestReport", "ProgressFactory", "make_client"]
 
 
 def make_client(settings: Settings):
@@ -97,7 +67,7 @@ class Index:
                  client: Any = None) -> None:
         from langchain_chroma import Chroma
 
-        _load_tokenizer_in_background()
+        load_tokenizer_in_background()
         self.settings = settings
         self.embeddings = embeddings
         self.name = collection or settings.collection
@@ -242,27 +212,16 @@ class Index:
             paths, prune = [corpus], True if prune is None else prune
         paths = [Path(p) for p in paths]
         if root is None:
-            root = corpus if all(_inside(p, corpus) for p in paths) else (paths[0] if paths[0].is_dir() else paths[0].parent)
-        loaded = load_paths(paths, root=root)
-        for doc in loaded.documents:
-            doc.metadata["doc_hash"] = _layout_hash(doc.metadata["doc_hash"], self.settings.chunk_size)
-        report = IngestReport(files=loaded.files, documents=len(loaded.documents), errors=loaded.errors)
+            root = corpus if all(inside(p, corpus) for p in paths) else (paths[0] if paths[0].is_dir() else paths[0].parent)
         existing = self.documents()
-        gone = self._prunable(existing, loaded, paths) if prune else []
-        docs, copies = _skip_copies(_dedupe(loaded.documents, report), existing, set(gone), report)
-        todo: list[tuple[Document, list[Document], dict | None]] = []
-        for doc in docs:
-            state = existing.get(doc.metadata["doc_id"])
-            if state and state["hashes"] == {doc.metadata["doc_hash"]} and state["chunks"] == state.get("doc_chunks"):
-                report.unchanged.append(doc.metadata["doc_id"])
-                continue
-            todo.append((doc, split_document(doc, size=self.settings.chunk_size), state))
-        if todo or gone or copies:
+        plan, report = plan_ingest(load_paths(paths, root=root), existing, paths=paths, prune=bool(prune),
+                                   chunk_size=self.settings.chunk_size)
+        if plan.writes:
             # Before the first write: a run killed from here on leaves a stamp
             # no saved BM25 index matches, so the next run rebuilds it.
             self._mark_changed()
-        self._write(todo, report, progress)
-        self._delete_documents([*gone, *copies], existing, report)
+        self._write(plan.todo, report, progress)
+        self._delete_documents([*plan.gone, *plan.copies], existing, report)
         if report.changed or not self.bm25.matches(self._stamp()):
             self._mark_changed()
             self.ensure_bm25(progress=progress)
@@ -274,10 +233,10 @@ class Index:
         bar = progress(total=total, desc="embedding chunks", unit="chunk") if progress and total else None
         self.embeddings.progress = bar.update if bar else None
         try:
-            for group in _groups(todo, _WRITE_BATCH):
+            for group in groups(todo, _WRITE_BATCH):
                 chunks = [c for _doc, doc_chunks, _state in group for c in doc_chunks]
                 before = self.embeddings.encoded
-                vectors = self.embeddings.embed_passages([_embed_text(c) for c in chunks])
+                vectors = self.embeddings.embed_passages([embed_text(c) for c in chunks])
                 report.chunks_embedded += self.embeddings.encoded - before
                 ids = [c.metadata["chunk_id"] for c in chunks]
                 # New chunks first, stale ones after: a run killed in between
@@ -298,20 +257,6 @@ class Index:
             self.embeddings.progress = None
             if bar:
                 bar.close()
-
-    def _prunable(self, existing: dict, loaded, paths: list[Path]) -> list[str]:
-        """Indexed documents under ``paths`` whose files are gone (a file that failed to load keeps its chunks)."""
-        kept = {d.metadata["doc_id"] for d in loaded.documents}
-        failed = {str(Path(str(e.path).split(":")[0]).resolve()) for e in loaded.errors}
-        roots = [p.resolve() for p in paths]
-        gone = []
-        for doc_id, state in existing.items():
-            src = state.get("path")
-            if doc_id in kept or not src or str(Path(src).resolve()) in failed:
-                continue
-            if any(_inside(Path(src), r) for r in roots):
-                gone.append(doc_id)
-        return gone
 
     def _delete_documents(self, doc_ids: list[str], existing: dict, report: IngestReport) -> None:
         for doc_id in doc_ids:
@@ -390,249 +335,3 @@ class Index:
         """Re-check freshness on next use (after another process ingested)."""
         self._refresh_collection()
         self._bm25_checked_stamp = None
-
-
-_tokenizer_loading: threading.Thread | None = None
-
-
-def _load_tokenizer_in_background() -> None:
-    """Start loading jieba's dictionary (~0.6 s) while Chroma opens, so the first question waits less."""
-    global _tokenizer_loading
-    if _tokenizer_loading is None:
-        import jieba
-
-        _tokenizer_loading = threading.Thread(target=jieba.initialize, name="jieba-load", daemon=True)
-        _tokenizer_loading.start()
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def _dedupe(docs: list[Document], report: IngestReport) -> list[Document]:
-    seen: dict[str, str] = {}
-    out = []
-    for doc in docs:
-        did = doc.metadata["doc_id"]
-        if did in seen:
-            report.errors.append(DocumentError(doc.metadata.get("path", did),
-                                               f"document id '{did}' already used by {seen[did]} — rename one of them"))
-            continue
-        seen[did] = doc.metadata.get("path", did)
-        out.append(doc)
-    return out
-
-
-def _skip_copies(docs: list[Document], existing: dict, gone: set[str],
-                 report: IngestReport) -> tuple[list[Document], list[str]]:
-    """Leave out a document whose text is already indexed (or loaded) under another id.
-
-    The same file saved twice under two names would otherwise fill the top
-    results with identical chunks.  A document already indexed with that text
-    keeps its place, else the shortest id ("notice" before "notice (1)"); the
-    copy is reported, and removed if an older version of it was indexed.
-    Returns the documents to index and the indexed copies to remove.
-    """
-    ids = {d.metadata["doc_id"] for d in docs}
-    owner: dict[str, str] = {}
-    for did, state in existing.items():
-        if did not in ids and did not in gone and len(state["hashes"]) == 1:
-            owner.setdefault(next(iter(state["hashes"])), did)
-
-    def indexed_as_is(doc: Document) -> bool:
-        return existing.get(doc.metadata["doc_id"], {}).get("hashes") == {doc.metadata["doc_hash"]}
-
-    keep: set[str] = set()
-    copies: list[str] = []
-    for doc in sorted(docs, key=lambda d: (not indexed_as_is(d), len(d.metadata["doc_id"]), d.metadata["doc_id"])):
-        did, digest = doc.metadata["doc_id"], doc.metadata["doc_hash"]
-        first = owner.setdefault(digest, did)
-        if first == did:
-            keep.add(did)
-            continue
-        report.errors.append(DocumentError(doc.metadata.get("path", did),
-                                           f"document '{did}' has the same text as '{first}' — not indexed "
-                                           "twice; delete one of the two copies"))
-        if did in existing:
-            copies.append(did)
-    return [d for d in docs if d.metadata["doc_id"] in keep], copies
-
-
-def _groups(todo: list, size: int) -> Iterator[list]:
-    """Consecutive documents with at least ``size`` chunks between them (a long document is a group of its own)."""
-    group: list = []
-    count = 0
-    for item in todo:
-        group.append(item)
-        count += len(item[1])
-        if count >= size:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
-
-
-def _layout_hash(text_hash: str, chunk_size: int) -> str:
-    """A document's hash as indexed: its text plus how it was cut, so a new chunk size
-    or chunker version re-indexes it instead of leaving old chunks behind."""
-    return hashlib.sha1(f"{text_hash}:{LAYOUT_VERSION}:{chunk_size}".encode()).hexdigest()[:16]
-
-
-def _embed_text(chunk: Document) -> str:
-    head = context_line(chunk.metadata)
-    return f"{head}\n{chunk.page_content}" if head else chunk.page_content
-
-
-class Bm25Index:
-    """bm25s over jieba tokens, saved beside the data; holds ids, not texts."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.model = None
-        self.ids: np.ndarray = np.array([], dtype=object)
-        self.stamp: str | None = None
-
-    @property
-    def loaded(self) -> bool:
-        return self.stamp is not None
-
-    def matches(self, stamp: str) -> bool:
-        return self.stamp == stamp or self._saved_stamp() == stamp
-
-    def _saved_stamp(self) -> str | None:
-        meta = self.path / "meta.json"
-        if not meta.exists():
-            return None
-        try:
-            return json.loads(meta.read_text())["stamp"]
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def load_if_matches(self, stamp: str) -> bool:
-        if self.stamp == stamp:
-            return True
-        if not stamp or self._saved_stamp() != stamp:
-            return False
-        import bm25s
-
-        try:
-            self.model = bm25s.BM25.load(str(self.path / "model"), mmap=True, show_progress=False)
-            self.ids = np.array(json.loads((self.path / "ids.json").read_text()), dtype=object)
-        except (OSError, ValueError):
-            return False
-        self.stamp = stamp
-        return True
-
-    def token_memo(self) -> _TokenMemo | None:
-        """The token lists saved by the last build, unless the tokeniser has changed since."""
-        try:
-            meta = json.loads((self.path / "meta.json").read_text())
-            if meta.get("tokenizer") != _tokenizer_fingerprint():
-                return None
-            arrays = np.load(self.path / "tokens.npz")
-            ids = json.loads((self.path / "ids.json").read_text())
-            vocab = json.loads((self.path / "tokens-vocab.json").read_text())
-            return _TokenMemo(rows={cid: row for row, cid in enumerate(ids)}, titles=arrays["titles"],
-                              indptr=arrays["indptr"], tids=arrays["tids"], vocab=vocab)
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def build(self, ids: list[str], tokens: list[list[str]], *, stamp: str, titles: list[str] | None = None) -> None:
-        import bm25s
-
-        self.ids = np.array(ids, dtype=object)
-        if ids:
-            model = bm25s.BM25()
-            model.index(tokens, show_progress=False)
-            self.model = model
-        else:
-            self.model = None
-        self.stamp = stamp
-        if stamp and self.model is not None:
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.mkdir(parents=True, exist_ok=True)
-            self.model.save(str(tmp / "model"), show_progress=False)
-            (tmp / "ids.json").write_text(json.dumps(ids, ensure_ascii=False))
-            if titles is not None:
-                _save_token_memo(tmp, tokens, titles)
-            (tmp / "meta.json").write_text(json.dumps({"stamp": stamp, "tokenizer": _tokenizer_fingerprint()}))
-            import shutil
-
-            if self.path.exists():
-                shutil.rmtree(self.path)
-            tmp.rename(self.path)
-
-    def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        if self.model is None or not len(self.ids):
-            return []
-        vocab = self.model.vocab_dict
-        known = [t for t in tokens if t in vocab]
-        if not known:
-            return []
-        scores = np.asarray(self.model.get_scores(known))
-        # Only chunks sharing a term can score, so select among those: numpy's
-        # partition of 100k scores, mostly tied zeros, takes ~14 ms; this <1 ms.
-        hits = np.flatnonzero(scores > 0)
-        if len(hits) > k:
-            kth = np.partition(scores[hits], len(hits) - k)[len(hits) - k]
-            above, tied = hits[scores[hits] > kth], hits[scores[hits] == kth]
-            hits = np.concatenate([above, tied[: k - len(above)]])
-        hits = hits[np.lexsort((hits, -scores[hits]))]  # best first; equal scores in index order
-        return [(str(self.ids[d]), float(scores[d])) for d in hits]
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency of a token (0 when unknown)."""
-        if self.model is None:
-            return 0.0
-        tid = self.model.vocab_dict.get(token)
-        if tid is None:
-            return 0.0
-        df = int(self.model.scores["indptr"][tid + 1] - self.model.scores["indptr"][tid])
-        n = max(len(self.ids), 1)
-        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-
-
-@dataclass
-class _TokenMemo:
-    """Each chunk's tokens from the last BM25 build, on disk as token ids (read only while rebuilding)."""
-
-    rows: dict[str, int]
-    titles: np.ndarray
-    indptr: np.ndarray
-    tids: np.ndarray
-    vocab: list[str]
-
-    def get(self, chunk_id: str, title: str) -> list[str] | None:
-        """The chunk's tokens, or None when it is new or its title changed."""
-        row = self.rows.get(chunk_id)
-        if row is None or int(self.titles[row]) != zlib.crc32(title.encode()):
-            return None
-        return [self.vocab[t] for t in self.tids[self.indptr[row] : self.indptr[row + 1]].tolist()]
-
-
-def _save_token_memo(folder: Path, tokens: list[list[str]], titles: list[str]) -> None:
-    vocab: dict[str, int] = {}
-    flat = [vocab.setdefault(t, len(vocab)) for chunk in tokens for t in chunk]
-    indptr = np.zeros(len(tokens) + 1, dtype=np.int64)
-    np.cumsum([len(chunk) for chunk in tokens], out=indptr[1:])
-    np.savez(folder / "tokens.npz", indptr=indptr, tids=np.asarray(flat, dtype=np.int32),
-             titles=np.array([zlib.crc32(t.encode()) for t in titles], dtype=np.uint32))
-    (folder / "tokens-vocab.json").write_text(json.dumps(list(vocab), ensure_ascii=False))
-
-
-def _tokenizer_fingerprint() -> str:
-    """Changes whenever saved tokens could be stale: the tokeniser's code, jieba or its dictionary."""
-    import hashlib
-
-    import jieba
-
-    import bot.text
-
-    jieba.dt.check_initialized()
-    parts = [Path(bot.text.__file__).read_bytes(), jieba.__version__.encode(),
-             f"{jieba.dt.total}:{len(jieba.dt.FREQ)}".encode()]
-    return hashlib.sha1(b"\0".join(parts)).hexdigest()[:16]

@@ -2,30 +2,28 @@
 
 The model sees only the numbered sources and must end each sentence with
 ``[n]`` and quote its support verbatim in 「」.  What it writes is then checked
-sentence by sentence (``check_answer``): a citation counts only if source
-``n`` exists and contains the quote (or, for a sentence without a quote, a
-sentence that shares at least half its character pairs), and a sentence is
-shown only if its quotes and numbers occur in the sources it cites.  The
+sentence by sentence (``bot.citations.check_answer``).  The
 model's own knowledge is never shown unchecked: what fails is dropped and
 counted, and an answer left with no verified citation is replaced by the
-extractive answer (see ``bot.engine``).
+extractive answer (``OpenAIEngine``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import SecretStr
 
-from bot.citations import Claim
+from bot.citations import LOOSE_MARKER, Checked, check_answer
+from bot.conversation import History
+from bot.engines import AnswerEngine, Reply, Tools, reply_from
 from bot.errors import LLMError, LLMUnavailable
 from bot.settings import Settings
-from bot.text import find_span, normalize, sentence_spans
 
 NO_ANSWER = "NO_ANSWER"
 SYSTEM = f"""你是政策文件问答助手。只能依据用户消息里 <sources> 中编号的资料回答，不得使用资料以外的任何知识，也不要推测。
@@ -45,14 +43,7 @@ CONDENSE = """把用户最后的追问结合对话历史改写成一个独立、
 Rewrite the user's last follow-up as one standalone question in its original language, using the conversation history.
 Output only the question — do not answer it."""
 
-_QUOTE = re.compile(r"「([^」]{2,})」")
-_RUN = re.compile(r"(?:\s*\[\d{1,3}\])+")
-_CLOSE = re.compile(r"[。．.！!？?；;，,、…」』”’)）]*")
-_NUM = re.compile(r"\d+(?:\.\d+)?")
 _NO_ANSWER = re.compile(r"NO[_ ]?ANSWER", re.IGNORECASE)
-# [1] in its common variants: 【1】, ［1］, [^1], [资料1], [Source 1], [1, 2], [1、2]
-_LOOSE_MARKER = re.compile(r"[\[【［]\s*(?:\^|资料|来源|出处|source|ref)?\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]】］]",
-                           re.IGNORECASE)
 _PARTIAL_MARKER = re.compile(r"[\[【［][^\]】］\n]{0,14}$")
 _LABEL = re.compile(r"^\s*(?:改写后的问题|独立问题|问题|standalone question|question|rewritten question)\s*[:：]\s*", re.IGNORECASE)
 
@@ -204,147 +195,14 @@ def classify(err: Exception, *, received: bool = False) -> LLMUnavailable:
     return unavailable("other", f"{err.__class__.__name__}: {err}")
 
 
-# ---- checking what the model wrote -----------------------------------------------------------
+# ---- reading what the model wrote -------------------------------------------------------------
 
 
-@dataclass
-class Checked:
-    """The model's answer after verification.
-
-    ``text`` holds only sentences whose citations verified, with markers for
-    those citations only (still numbered by source; ``bot.citations`` renumbers
-    them); ``claims`` are the verified claims in order; ``dropped`` counts the
-    citations removed.
-    """
-
-    text: str = ""
-    claims: list[Claim] = field(default_factory=list)
-    dropped: int = 0
-    refused: bool = False
-
-
-def check_answer(raw: str, chunks: list[Document]) -> Checked:
-    """Keep the sentences the cited sources support; drop (and count) every citation that fails."""
-    text = normalize_markers(raw).strip()
-    if _NO_ANSWER.search(text):
+def read_reply(raw: str, chunks: list[Document]) -> Checked:
+    """The model's reply verified against the sources (``bot.citations.check_answer``); ``NO_ANSWER`` is a refusal."""
+    if _NO_ANSWER.search(raw):
         return Checked(refused=True)
-    result = Checked()
-    for body, numbers, tail in _units(text):
-        if not numbers:
-            continue  # trailing sentences that cite nothing are not shown
-        kept, claims, failed = _check_unit(body, numbers, chunks)
-        result.dropped += failed
-        if claims:
-            markers = "".join(f"[{n}]" for n in dict.fromkeys(c.n for c in claims))
-            result.text += kept + markers + tail
-            result.claims.extend(claims)
-    result.text = result.text.strip()
-    return result
-
-
-def normalize_markers(text: str) -> str:
-    """Rewrite citation markers the model may use (【1】, [1, 2], [^1], [资料1]) as ``[1]``, ``[1][2]``."""
-    return _LOOSE_MARKER.sub(lambda m: "".join(f"[{int(n)}]" for n in re.findall(r"\d+", m.group(1))), text)
-
-
-def _units(text: str) -> list[tuple[str, list[int], str]]:
-    """``(text before a marker run, its source numbers, closing punctuation after it)``; text after the last run has no numbers."""
-    units = []
-    pos = 0
-    for run in _RUN.finditer(text):
-        tail = _CLOSE.match(text, run.end())
-        end = tail.end() if tail else run.end()
-        units.append((text[pos : run.start()], [int(n) for n in re.findall(r"\d+", run.group())], text[run.end() : end]))
-        pos = end
-    if text[pos:].strip():
-        units.append((text[pos:], [], ""))
-    return units
-
-
-def _check_unit(body: str, numbers: list[int], chunks: list[Document]) -> tuple[str, list[Claim], int]:
-    """The shown text of one cited stretch, its verified claims and how many citations failed.
-
-    The sentence right before the markers is the cited one; earlier sentences
-    in the stretch are kept only if the same sources support them.
-    """
-    sentences = _sentences(body)
-    if not sentences:
-        return "", [], len(set(numbers))
-    cited = sentences[-1]
-    claims, failed = _claims(cited, numbers, chunks)
-    sources = [chunks[c.n - 1] for c in claims]
-    if not claims or not _supported(cited, sources):
-        return "", [], failed + len(claims)
-    before = [s for s in sentences[:-1] if _supported(s, sources, need_match=True)]
-    return "".join(before) + cited, claims, failed
-
-
-def _sentences(body: str) -> list[str]:
-    """Sentences of ``body``, each with the whitespace before it, so joining them keeps the spacing."""
-    out, prev = [], 0
-    for _s, e in sentence_spans(body):
-        out.append(body[prev:e])
-        prev = e
-    return [s for s in out if s.strip()]
-
-
-def _claims(sentence: str, numbers: list[int], chunks: list[Document]) -> tuple[list[Claim], int]:
-    """One claim per distinct source number: a quote of the sentence found in it, or its best-matching sentence."""
-    quotes = _QUOTE.findall(sentence)
-    claims: list[Claim] = []
-    failed = 0
-    for n in dict.fromkeys(numbers):
-        chunk = chunks[n - 1] if 1 <= n <= len(chunks) else None
-        quote = None
-        if chunk is not None:
-            quote = next((q for q in quotes if quote_in(q, chunk)), None) if quotes else _best_sentence(sentence, chunk)
-        if quote is None:
-            failed += 1
-        else:
-            claims.append(Claim(n=n, quote=quote))
-    return claims, failed
-
-
-def _supported(sentence: str, sources: list[Document], *, need_match: bool = False) -> bool:
-    """Every 「quote」 and every number of ``sentence`` occurs in ``sources``.
-
-    With ``need_match`` a sentence without quotes must also share at least
-    half its character pairs with one source sentence.
-    """
-    quotes = _QUOTE.findall(sentence)
-    if any(not any(quote_in(q, c) for c in sources) for q in quotes):
-        return False
-    source_text = normalize(" ".join(c.page_content for c in sources))
-    for num in _NUM.findall(normalize(_QUOTE.sub("", sentence))):
-        if not re.search(rf"(?<![\d.]){re.escape(num)}(?!\d|\.\d)", source_text):
-            return False
-    if quotes or not need_match:
-        return True
-    return any(_best_sentence(sentence, c) is not None for c in sources)
-
-
-def _best_sentence(claim: str, chunk: Document) -> str | None:
-    """The chunk sentence sharing most character pairs with the claim, or None if it shares under half."""
-    want = _grams(claim)
-    if not want:
-        return None
-    best, best_share = None, 0.0
-    text = chunk.page_content
-    for s, e in sentence_spans(text):
-        share = len(want & _grams(text[s:e])) / len(want)
-        if share > best_share:
-            best, best_share = text[s:e], share
-    return best if best_share >= 0.5 else None
-
-
-def _grams(text: str) -> set[str]:
-    norm = normalize(_RUN.sub("", _QUOTE.sub("", text)))
-    return {norm[i : i + 2] for i in range(len(norm) - 1)}
-
-
-def quote_in(quote: str, chunk: Document) -> bool:
-    """``quote`` occurs verbatim (after normalisation) in the chunk."""
-    return find_span(quote, chunk.page_content) is not None
+    return check_answer(raw, chunks)
 
 
 # ---- what the user sees while the model writes and when it fails --------------------------------
@@ -364,7 +222,7 @@ def draft(pieces: Iterable[str], raw: list[str]) -> Iterator[str]:
         stripped = text.lstrip()
         if _NO_ANSWER.search(text) or NO_ANSWER.startswith(stripped[: len(NO_ANSWER)].upper()):
             continue
-        visible = _PARTIAL_MARKER.sub("", _LOOSE_MARKER.sub("", text))
+        visible = _PARTIAL_MARKER.sub("", LOOSE_MARKER.sub("", text))
         if visible.startswith(shown) and len(visible) > len(shown):
             yield visible[len(shown) :]
             shown = visible
@@ -380,3 +238,55 @@ def fallback_notice(lang: str, *, error: Exception | None, quoted: bool) -> str:
         head = {"zh": "语言模型的回答未通过引用核验", "en": "The language model's answer failed citation checks"}[lang]
     tail = {"zh": "，以下为原文摘录。", "en": "; showing quoted text from the documents instead."}
     return head + (tail[lang] if quoted else {"zh": "。", "en": "."}[lang])
+
+
+# ---- the engine ------------------------------------------------------------------------------------
+
+
+class OpenAIEngine(AnswerEngine):
+    """The ``openai`` answer engine: the model writes, ``bot.citations`` checks, the extractive answer is the fallback.
+
+    The model's own knowledge is never shown: a failed call, a cut stream and
+    an answer left with no verified citation all give the extractive answer
+    with a notice; ``NO_ANSWER`` gives a plain refusal.
+    """
+
+    name = "openai"
+    drafts = True
+
+    def __init__(self, tools: Tools) -> None:
+        super().__init__(tools)
+        self.error: LLMError | None = None  # an endpoint that failed once is not asked again for this question
+
+    def condense(self, question: str, history: History, *, carried: str) -> str:
+        try:
+            return condense(self.tools.chat_model(), question, history)
+        except LLMUnavailable as err:
+            if err.problem in ("config", "timeout", "unreachable", "auth"):
+                self.error = err
+        except LLMError:
+            pass  # the carried-over question still works
+        return carried
+
+    def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
+        if not chunks:
+            yield Reply(refused=True, engine=self.name)  # nothing retrieved: no basis to answer from, no need to ask
+            return
+        raw: list[str] = []
+        if self.error is None:
+            try:
+                yield from draft(stream_answer(self.tools.chat_model(), question, chunks), raw)
+            except LLMError as err:
+                self.error = err
+        checked = Checked() if self.error is not None else read_reply("".join(raw), chunks)
+        if checked.refused:
+            yield Reply(refused=True, engine=self.name)
+        elif checked.claims:
+            yield Reply(text=checked.text, claims=checked.claims, engine=self.name, dropped=checked.dropped)
+        else:
+            from bot.extractive import ExtractiveEngine
+
+            fallback = reply_from(ExtractiveEngine(self.tools), question, chunks, lang=lang)
+            fallback.notice = fallback_notice(lang, error=self.error, quoted=not fallback.refused)
+            fallback.dropped = checked.dropped
+            yield fallback

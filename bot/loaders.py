@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from langchain_core.documents import Document
 
+from bot.docx_limits import check_docx
 from bot.errors import CorpusError, DocumentError
+from bot.frontmatter import parse_front_matter
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 MAX_BYTES = 32 * 2**20  # one document file
@@ -119,7 +120,11 @@ def load_file(path: Path, *, root: Path | None = None, errors: list[DocumentErro
         raise DocumentError(path, "empty file — no text to index")
     if suffix == ".jsonl":
         return _load_jsonl(path, errors)
-    text, meta = _LOADERS[suffix](path)
+    try:
+        text, meta = _LOADERS[suffix](path)
+    except (RecursionError, MemoryError) as err:  # one hostile file must not abort the whole batch
+        raise DocumentError(path, f"the file is built to exhaust the parser ({err.__class__.__name__}) — "
+                                  "check where it came from and re-save it") from err
     text = text.strip("\n")
     if not text.strip():
         raise DocumentError(path, _NO_TEXT.get(suffix, "no text found, only blank space — add the document's text"))
@@ -191,13 +196,7 @@ def _load_text(path: Path) -> tuple[str, dict]:
     match = _FRONT.match(text)
     if not match:
         return text, {}
-    try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as err:
-        raise DocumentError(path, f"front matter is not valid YAML ({err.__class__.__name__}) — fix the block between '---' lines") from err
-    if not isinstance(meta, dict):
-        raise DocumentError(path, "front matter must be a mapping of key: value lines")
-    return text[match.end():], meta
+    return text[match.end():], parse_front_matter(path, match.group(1), fields=_META_KEYS)
 
 
 def _load_html(path: Path) -> tuple[str, dict]:
@@ -237,6 +236,7 @@ def _load_docx(path: Path) -> tuple[str, dict]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_docx(path)  # before python-docx inflates and parses it
     try:
         document = docx.Document(str(path))
         paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]

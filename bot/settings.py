@@ -7,7 +7,6 @@ Nothing else in the package reads the environment: objects receive a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +24,7 @@ class Settings(BaseSettings):
     collection: str = Field(default="policy", description="Chroma collection name (3-512 characters).")
     chroma_host: str | None = Field(default=None, description="Chroma server host; embedded store when unset.")
     chroma_port: int = Field(default=8000, description="Chroma server port.")
-    engine: Literal["extractive", "openai"] = Field(default="extractive", description="Answer engine.")
+    engine: str = Field(default="extractive", description="Answer engine (extractive, openai; see bot/engines.py).")
     openai_model: str = Field(default="gpt-4o-mini", description="Model name for the openai engine.")
     openai_api_key: str | None = Field(
         default=None,
@@ -49,6 +48,15 @@ class Settings(BaseSettings):
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")
     upload_max_mb: int = Field(default=20, ge=1, le=200, description="Largest file the knowledge-base page accepts, in MiB.")
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_name(cls, value: str) -> str:
+        from bot import engines
+
+        if value not in engines.names():
+            raise ValueError(f"BOT_ENGINE must be one of: {', '.join(engines.names())}")
+        return value
 
     @field_validator("collection")
     @classmethod

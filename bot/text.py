@@ -17,7 +17,6 @@ import jieba
 
 jieba.setLogLevel(logging.WARNING)
 
-_WS = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENT_END = "。！？；!?;…"
 _CLOSERS = "”’」』）)】\"'"
@@ -165,8 +164,3 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
             continue
         tokens.append(tok)
     return tokens
-
-
-def collapse_ws(text: str) -> str:
-    """Single spaces for display."""
-    return _WS.sub(" ", text).strip()

@@ -25,7 +25,7 @@ from langchain_core.documents import Document
 
 from bot import llm
 from bot.answer import Answer
-from bot.citations import MARKER
+from bot.citations import MARKER, check_answer
 from bot.conversation import carry_over
 from bot.engine import REFUSAL, Engine
 from bot.text import find_span
@@ -254,7 +254,7 @@ SOURCES = [Document(page_content="成都2023年在全国首创“算力券”,�
     ("总额「不超过1000万元」[1]，共有「人工智能企业835家」[2]。", "总额「不超过1000万元」[1]，共有「人工智能企业835家」[2]。", 0),
 ])
 def test_check_answer_keeps_only_what_the_cited_sources_support(raw, shown, dropped):
-    checked = llm.check_answer(raw, SOURCES)
+    checked = check_answer(raw, SOURCES)
     assert checked.text == shown and checked.dropped == dropped and not checked.refused
     assert all(find_span(c.quote, SOURCES[c.n - 1].page_content) for c in checked.claims)
 

@@ -24,7 +24,8 @@ from bot import index as index_module
 from bot.chunking import split_document
 from bot.engine import Engine
 from bot.errors import BotError, IndexBusyError, IndexError_
-from bot.index import Index, _layout_hash
+from bot.index import Index
+from bot.ingest import layout_hash
 from bot.loaders import load_paths
 from tests.conftest import ROOT, free_port, need
 
@@ -64,7 +65,7 @@ def write_corpus(root: Path, count: int, *, version: int = 1, articles: int = 4,
 def expected_chunks(corpus: Path, chunk_size: int = 300) -> dict[str, dict]:
     """What a clean ingest of ``corpus`` must hold: per document its hash and chunk ids."""
     docs = load_paths([corpus], root=corpus).documents
-    return {d.metadata["doc_id"]: {"hash": _layout_hash(d.metadata["doc_hash"], chunk_size),
+    return {d.metadata["doc_id"]: {"hash": layout_hash(d.metadata["doc_hash"], chunk_size),
                                    "ids": sorted(c.id for c in split_document(d, size=chunk_size))} for d in docs}
 
 

@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 
 from bot.chunking import split_document
 from bot.citations import Claim, verify
-from bot.index import _embed_text
+from bot.ingest import embed_text
 from bot.loaders import load_file
 from bot.structure import article_name, kind_of, name_article
 
@@ -81,7 +81,7 @@ def test_long_article_is_cut_at_its_paragraphs_every_piece_naming_the_article():
 def test_embedded_and_keyword_text_carry_title_and_path():
     _doc, chunks = _chunks("law.md")
     art = _by_article(chunks)["第五十四条"][0]
-    head = _embed_text(art).splitlines()[0]
+    head = embed_text(art).splitlines()[0]
     assert head == "中华人民共和国民法典 总则 › 第二章 自然人 › 第四节 个体工商户和农村承包经营户 › 第五十四条"
 
 

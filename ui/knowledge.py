@@ -18,7 +18,7 @@ from ui.state import StreamlitProgress, t
 
 if TYPE_CHECKING:
     from bot.engine import Engine
-    from bot.index import IngestReport
+    from bot.ingest import IngestReport
 
 
 def main() -> None:

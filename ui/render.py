@@ -15,9 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.answer import Answer, Citation
+from bot.answer import MARKER, Answer, Citation
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 # In an exported file only what could form a link, an image, HTML or emphasis is escaped, so it stays readable.
 _MD_EXPORT = re.compile(r"([\\`*_\[\]<>|])")
@@ -55,7 +54,7 @@ def plain_html(text: str) -> str:
 
 def answer_html(text: str, *, streaming: bool = False) -> str:
     """An answer with its ``[n]`` markers shown as superscript references."""
-    body = _MARKER.sub(r'<sup class="pqa-ref">[\1]</sup>', html.escape(text))
+    body = MARKER.sub(r'<sup class="pqa-ref">[\1]</sup>', html.escape(text))
     cursor = "▌" if streaming else ""
     return f'<div class="pqa-answer">{body}{cursor}</div>'
 

@@ -15,7 +15,7 @@ from bot.bench.systems import TutorialBaseline, open_engine
 from bot.bench.timing import window
 from bot.chunking import split_document
 from bot.embeddings import E5Embeddings
-from bot.index import IngestReport, _embed_text  # the exact text the engine embeds for a chunk
+from bot.ingest import IngestReport, embed_text  # the exact text the engine embeds for a chunk
 from bot.loaders import load_paths
 from bot.settings import Settings
 
@@ -39,7 +39,7 @@ def take_chunks(passages: list[Passage], *, target: int, workdir: Path, settings
         else:
             lo = mid + 1
     write_corpus(passages[:lo], corpus)
-    return corpus, [_embed_text(c) for c in chunks_of(corpus, settings)]
+    return corpus, [embed_text(c) for c in chunks_of(corpus, settings)]
 
 
 def embedder_throughput(texts: list[str], *, batch: int = RAW_BATCH) -> tuple[float, float]:

@@ -241,7 +241,7 @@ def bm25_memory(index, *, text_bytes: int) -> Bm25Memory:
     """Load the saved BM25 index afresh under tracemalloc and size what it holds."""
     import sys as _sys
 
-    from bot.index import Bm25Index
+    from bot.keyword import Bm25Index
 
     tracemalloc.start()
     fresh = Bm25Index(index.bm25.path)

@@ -30,8 +30,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import BotError
 from bot.evaluation.articles import check_name
+from bot.safe_yaml import YAMLBoundsError, load_bounded
 
 SUFFIXES = (".yaml", ".yml", ".jsonl", ".json")
+MAX_CHARS = 20_000_000  # a golden file of ~100,000 cases; YAML over this is refused
 KNOWN_EXTRA = frozenset({"passages", "source", "note", "notes", "comment", "answer_text"})
 _ID_NUM = re.compile(r"^([A-Za-z_-]*?)(\d+)$")
 
@@ -159,9 +161,13 @@ def _rows(path: Path) -> Iterable[tuple[str, Mapping]]:
         yield from _jsonl_rows(path, text)
         return
     try:
-        data = yaml.safe_load(text) if path.suffix.lower() != ".json" else json.loads(text)
+        data = (load_bounded(text, max_chars=MAX_CHARS, max_aliases=1000) if path.suffix.lower() != ".json"
+                else json.loads(text))
     except (yaml.YAMLError, json.JSONDecodeError) as err:
         raise GoldenError(f"{path}: not valid {path.suffix[1:].upper()} ({err}) — fix the syntax") from err
+    except (YAMLBoundsError, RecursionError) as err:  # aliases that expand, brackets nested hundreds deep
+        reason = err if isinstance(err, YAMLBoundsError) else "nested too deeply"
+        raise GoldenError(f"{path}: refused, {reason} — a question set is a flat list of cases") from err
     if isinstance(data, Mapping) and isinstance(data.get("cases"), list):
         data = data["cases"]
     if data is None:
@@ -180,6 +186,8 @@ def _jsonl_rows(path: Path, text: str) -> Iterable[tuple[str, Mapping]]:
             yield f"{path}:{lineno}", json.loads(line)
         except json.JSONDecodeError as err:
             raise GoldenError(f"{path}:{lineno}: not valid JSON ({err.msg}) — one case object per line") from err
+        except RecursionError as err:
+            raise GoldenError(f"{path}:{lineno}: nested too deeply — one flat case object per line") from err
 
 
 def parse_case(row: Any, *, where: str = "case", warnings: list[str] | None = None) -> GoldenCase:

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 _WS = re.compile(r"\s+")
 # A comma between digits followed by exactly three digits is a thousands separator: 1,000万 → 1000万.
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_MARKER = re.compile(r"\[\d{1,3}\]")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "′": "'"})
 
 
@@ -30,11 +29,6 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").casefold()
     text = _WS.sub("", text).translate(_QUOTES)
     return _THOUSANDS.sub("", text)
-
-
-def strip_markers(answer: str) -> str:
-    """The answer without its ``[n]`` citation markers, which may fall inside an expected phrase."""
-    return _MARKER.sub("", answer)
 
 
 def contains(haystack: str, needle: str) -> bool:

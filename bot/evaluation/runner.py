@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.answer import Answer
+from bot.answer import Answer, strip_markers
 from bot.engine import Engine
 from bot.errors import CorpusError
 from bot.evaluation.articles import (
@@ -26,7 +26,7 @@ from bot.evaluation.articles import (
     summarize_articles,
 )
 from bot.evaluation.golden import GoldenCase
-from bot.evaluation.matching import contains, evidence_missing, from_passage, groups_missing, strip_markers
+from bot.evaluation.matching import contains, evidence_missing, from_passage, groups_missing
 from bot.evaluation.metrics import (
     GRADED,
     CaseResult,
@@ -39,7 +39,7 @@ from bot.evaluation.metrics import (
     summarize,
     summarize_retrieval,
 )
-from bot.index import IngestReport, ProgressFactory
+from bot.ingest import IngestReport, ProgressFactory
 from bot.settings import Settings
 from bot.structure import article_name
 
