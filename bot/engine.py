@@ -92,7 +92,8 @@ class Engine:
 
     def retriever(self, *, k: int | None = None, mode: str = "hybrid") -> HybridRetriever:
         """A LangChain retriever over this engine's index."""
-        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode)  # type: ignore[arg-type]
+        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode,  # type: ignore[arg-type]
+                               article_keyword_weight=self.settings.article_keyword_weight)
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over this index's keyword statistics."""

@@ -15,6 +15,7 @@ from bot.evaluation.golden import GoldenCase, GoldenError, load_golden, parse_ca
 from bot.evaluation.report import table, to_json
 from bot.evaluation.runner import RunInfo, grade, run_eval
 from bot.evaluation.statutes import in_split, split_of
+from bot.retriever import HybridRetriever
 from tests.conftest import make_settings
 from tests.test_structure import FIXTURES
 
@@ -112,3 +113,14 @@ def test_retriever_returns_whole_articles_and_the_answer_names_its_article(statu
     assert cited.article == "《中华人民共和国民法典》第五十四条" and cited.path.endswith("› 第五十四条")
     assert answer.answer.startswith("根据《中华人民共和国民法典》第五十四条，")
     assert "《中华人民共和国民法典》第五十四条" in answer.render().splitlines()[-1]
+
+
+def test_with_no_keyword_weight_articles_follow_the_dense_ranking(statute_engine):
+    """article_keyword_weight=0: among articles only the dense ranking counts (real index and embedder)."""
+    question = "银行转账借钱，借款合同什么时候成立"
+    dense = [d.id for d in HybridRetriever(index=statute_engine.index, k=30, mode="dense").search(question)
+             if d.metadata.get("article")]
+    fused = HybridRetriever(index=statute_engine.index, k=30, article_keyword_weight=0.0).search(question)
+    articles = [d.id for d in fused if d.metadata.get("article") and d.metadata.get("dense_score") is not None]
+    assert articles == [i for i in dense if i in set(articles)]
+    assert len(articles) >= 5
