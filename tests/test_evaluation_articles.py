@@ -14,7 +14,7 @@ from bot.evaluation.articles import canonical, ranked_articles, summarize_articl
 from bot.evaluation.golden import GoldenCase, GoldenError, load_golden, parse_case
 from bot.evaluation.report import table, to_json
 from bot.evaluation.runner import RunInfo, grade, run_eval
-from bot.evaluation.statutes import in_split, split_of
+from bot.evaluation.statutes import in_split, keyword_only, split_of
 from bot.retriever import HybridRetriever
 from tests.conftest import make_settings
 from tests.test_structure import FIXTURES
@@ -124,3 +124,12 @@ def test_with_no_keyword_weight_articles_follow_the_dense_ranking(statute_engine
     articles = [d.id for d in fused if d.metadata.get("article") and d.metadata.get("dense_score") is not None]
     assert articles == [i for i in dense if i in set(articles)]
     assert len(articles) >= 5
+
+
+def test_keyword_only_metrics_over_a_library_without_embedding(tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "k1", "question": "个体工商户 工商业经营 登记",
+                                     "gold_articles": ["《中华人民共和国民法典》第五十四条"]}, ensure_ascii=False),
+                         encoding="utf-8")
+    metrics = keyword_only(questions, FIXTURES, split=None)
+    assert metrics["cases"] == 1 and metrics["hit@1"] == 1.0 and metrics["recall@100"] == 1.0

@@ -6,6 +6,7 @@ document's front matter, history and headings but only some articles: the gold a
 questions plus a fixed-seed sample of the others (embedding the whole library takes hours on two cores).
 
 ``python -m bot.evaluation.statutes reduce QUESTIONS.jsonl CORPUS OUT --others 3000``
+``python -m bot.evaluation.statutes keyword QUESTIONS.jsonl CORPUS --split validation``
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bot.chunking import split_document
+from bot.evaluation.articles import ranked_articles
 from bot.loaders import load_paths
 from bot.structure import article_name
 
@@ -76,6 +78,39 @@ def reduce_library(questions: Path, corpus: Path, out: Path, *, others: int, see
     return docs, kept
 
 
+def keyword_only(questions: Path, corpus: Path, *, split: str | None) -> dict[str, float | None]:
+    """Article-level metrics of the keyword side alone over a whole library, without embedding anything.
+
+    The same chunks, indexed text (title + path + article) and tokeniser as the bot's BM25 side, so
+    the keyword row of a library too large to embed here can still be measured.
+    """
+    import bm25s
+    import numpy as np
+
+    from bot.evaluation.articles import article_check, summarize_articles
+    from bot.evaluation.metrics import CaseResult
+    from bot.structure import context_line
+    from bot.text import tokenize
+
+    chunks = [c for d in load_paths([corpus], root=corpus).documents for c in split_document(d)]
+    model = bm25s.BM25()
+    model.index([tokenize(f"{context_line(c.metadata)} {c.page_content}") for c in chunks], show_progress=False)
+    rows = in_split([json.loads(x) for x in questions.read_text(encoding="utf-8").splitlines() if x.strip()], split)
+    results = []
+    for row in rows:
+        known = [t for t in tokenize(row["question"]) if t in model.vocab_dict]
+        scores = np.asarray(model.get_scores(known)) if known else np.zeros(len(chunks))
+        top = [i for i in np.argsort(-scores, kind="stable")[:300] if scores[i] > 0]
+        ranked = ranked_articles(article_name(chunks[i].metadata) for i in top)
+        check = article_check(row["gold_articles"], ranked, [], depth=100)
+        results.append(CaseResult(id=row["id"], question=row["question"], answer="", refused=True, passed=False,
+                                  checks={"articles": check}, latency_ms=0.0))
+    summary = summarize_articles(results)
+    assert summary is not None
+    return {"cases": summary.cases, **{f"hit@{k}": v for k, v in summary.hit_at.items()},
+            **{f"recall@{k}": v for k, v in summary.recall_at.items()}, "mrr": summary.mrr}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bot.evaluation.statutes", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -87,7 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--split", choices=SPLITS, help="keep only this side's gold articles")
     r.add_argument("--same-documents", action="store_true", help="draw the others from documents holding gold")
+    k = sub.add_parser("keyword", help="article-level metrics of the keyword side alone (nothing embedded)")
+    k.add_argument("questions", type=Path)
+    k.add_argument("corpus", type=Path)
+    k.add_argument("--split", choices=SPLITS)
     args = p.parse_args(argv)
+    if args.command == "keyword":
+        print(json.dumps(keyword_only(args.questions, args.corpus, split=args.split), ensure_ascii=False))
+        return 0
     docs, kept = reduce_library(args.questions, args.corpus, args.out, others=args.others, seed=args.seed,
                                 split=args.split, same_documents=args.same_documents)
     print(f"wrote {docs} documents with {kept} articles to {args.out}")
