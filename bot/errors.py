@@ -18,12 +18,13 @@ class CorpusError(BotError):
 
 
 class DocumentError(CorpusError):
-    """One document could not be loaded; carries the file and the reason."""
+    """One document could not be loaded; carries the file (and line, for a passage file) and the reason."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str, *, line: int | None = None) -> None:
         self.path = Path(path)
+        self.line = line
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{self.path}{f':{line}' if line else ''}: {reason}")
 
 
 class IndexError_(BotError):

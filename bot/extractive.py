@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import jieba
 import jieba.posseg as pseg
@@ -96,7 +97,8 @@ class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
     def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.45,
-                 min_coverage_cross: float = 0.45) -> None:
+                 min_coverage_cross: float = 0.45, dictionary_dir: Path | None = None) -> None:
+        self.dictionary_dir = dictionary_dir  # where the parsed CC-CEDICT is kept (the engine's data folder)
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
@@ -156,7 +158,7 @@ class ExtractiveAnswerer:
         names = {n.lower() for n in proper_names(question)}
         asked = {m.lower() for m in _ASKED_EN.findall(question)}
         terms = []
-        for word, zh in translate(question, known=known):
+        for word, zh in translate(question, known=known, cache_dir=self.dictionary_dir):
             low = word.lower()
             if low in _MONTHS:
                 month = f"{_MONTHS.index(low) + 1}月"
@@ -165,7 +167,7 @@ class ExtractiveAnswerer:
                 terms.append(Term(low, self._idf(low), False, False))
             elif zh:
                 terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
-            elif dictionary_translations(word):
+            elif dictionary_translations(word, cache_dir=self.dictionary_dir):
                 # a place or person the dictionary knows but the corpus never mentions is
                 # a reason to refuse; another word the corpus lacks only lowers coverage
                 must = low in names or low in asked

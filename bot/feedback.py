@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -144,7 +144,8 @@ class FeedbackStore:
 
     def records(self, *, ratings: Sequence[Rating] | None = None, limit: int | None = None) -> list[FeedbackRecord]:
         """Stored rows, newest first, optionally only some ratings."""
-        sql, params = "SELECT id, created, rating, comment, answer_json FROM feedback", []
+        sql = "SELECT id, created, rating, comment, answer_json FROM feedback"
+        params: list[Any] = []
         if ratings:
             sql += f" WHERE rating IN ({', '.join('?' * len(ratings))})"
             params.extend(ratings)

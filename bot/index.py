@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
-from bot.embeddings import E5Embeddings
+from bot.deadlines import bound_chroma_http
+from bot.embeddings import E5Embeddings, EmbedStats
 from bot.errors import BotError, IndexBusyError, IndexError_
 from bot.ingest import IngestReport, ProgressFactory, embed_text, groups, inside, plan_ingest
 from bot.keyword import Bm25Index, load_tokenizer_in_background
@@ -47,7 +48,8 @@ def make_client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.server_mode:
         try:
-            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            client = chromadb.HttpClient(host=str(settings.chroma_host), port=settings.chroma_port, settings=chroma_settings)
+            bound_chroma_http(client, settings.chroma_timeout)  # chromadb sets none: a frozen server blocked forever
             client.heartbeat()
         except Exception as err:  # chromadb raises several unrelated types here
             raise IndexError_(
@@ -77,7 +79,7 @@ class Index:
                                 collection_configuration={"hnsw": {"space": "cosine"}})
         except Exception as err:
             raise IndexError_(f"cannot open Chroma collection '{self.name}' ({err}) — check BOT_COLLECTION") from err
-        self.collection = self.store._collection
+        self.collection: Any = self.store._collection  # chromadb's result types are all Optional; checked at run time
         where = f"{settings.chroma_host}_{settings.chroma_port}" if settings.server_mode else "local"
         self.bm25 = Bm25Index(settings.data_dir / "bm25" / where / self.name)
         self._bm25_checked_stamp: str | None = None
@@ -231,13 +233,13 @@ class Index:
     def _write(self, todo, report: IngestReport, progress) -> None:
         total = sum(len(chunks) for _doc, chunks, _state in todo)
         bar = progress(total=total, desc="embedding chunks", unit="chunk") if progress and total else None
-        self.embeddings.progress = bar.update if bar else None
+        stats = EmbedStats()  # this ingest's own counts: a question asked meanwhile does not touch them
         try:
             for group in groups(todo, _WRITE_BATCH):
                 chunks = [c for _doc, doc_chunks, _state in group for c in doc_chunks]
-                before = self.embeddings.encoded
-                vectors = self.embeddings.embed_passages([embed_text(c) for c in chunks])
-                report.chunks_embedded += self.embeddings.encoded - before
+                vectors = self.embeddings.embed_passages([embed_text(c) for c in chunks],
+                                                         progress=bar.update if bar else None, stats=stats)
+                report.chunks_embedded = stats.encoded
                 ids = [c.metadata["chunk_id"] for c in chunks]
                 # New chunks first, stale ones after: a run killed in between
                 # leaves a document whose hashes disagree (or whose chunk count
@@ -254,7 +256,6 @@ class Index:
                 for doc, _chunks, state in group:
                     (report.updated if state else report.added).append(doc.metadata["doc_id"])
         finally:
-            self.embeddings.progress = None
             if bar:
                 bar.close()
 

@@ -93,7 +93,7 @@ def plan_ingest(loaded: LoadReport, existing: dict[str, dict], *, paths: list[Pa
 def prunable(existing: dict, loaded: LoadReport, paths: list[Path]) -> list[str]:
     """Indexed documents under ``paths`` whose files are gone (a file that failed to load keeps its chunks)."""
     kept = {d.metadata["doc_id"] for d in loaded.documents}
-    failed = {str(Path(str(e.path).split(":")[0]).resolve()) for e in loaded.errors}
+    failed = {str(e.path.resolve()) for e in loaded.errors}  # e.path is the file; a bad line's number is e.line
     roots = [p.resolve() for p in paths]
     gone = []
     for doc_id, state in existing.items():

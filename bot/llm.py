@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 from bot.citations import LOOSE_MARKER, Checked, check_answer
 from bot.conversation import History
+from bot.deadlines import within
 from bot.engines import AnswerEngine, Reply, Tools, reply_from
 from bot.errors import LLMError, LLMUnavailable
 from bot.settings import Settings
@@ -138,17 +139,25 @@ def stream_answer(model: BaseChatModel, question: str, chunks: list[Document]) -
     received = False
     finished = False
     try:
-        for piece in model.stream(answer_messages(question, chunks)):
+        for piece in within(model.stream(answer_messages(question, chunks)), seconds=_total_seconds(model)):
             finished = finished or bool(piece.response_metadata.get("finish_reason"))
             if piece.content:
                 received = True
                 yield str(piece.content)
     except LLMError:
         raise
+    except TimeoutError as err:  # the whole answer took longer than BOT_OPENAI_TIMEOUT
+        raise unavailable("timeout", str(err)) from err
     except Exception as err:
         raise classify(err, received=received) from err
     if not finished:
         raise unavailable("cut", "the stream ended without a finish reason")
+
+
+def _total_seconds(model: BaseChatModel) -> float:
+    """The whole answer's deadline: ``BOT_OPENAI_TIMEOUT`` (the client applies it to each read only)."""
+    timeout = getattr(model, "request_timeout", None)
+    return float(timeout) if isinstance(timeout, (int, float)) else 60.0
 
 
 def condense(model: BaseChatModel, question: str, history: list[tuple[str, str]]) -> str:

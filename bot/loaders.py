@@ -220,7 +220,7 @@ def _load_pdf(path: Path) -> tuple[str, dict]:
     try:
         reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        title = reader.metadata.get("/Title") if reader.metadata else None
     except FileNotDecryptedError as err:
         raise DocumentError(path, "the PDF needs a password to open — save an unprotected copy") from err
     except PdfReadError as err:
@@ -259,11 +259,12 @@ def _load_jsonl(path: Path, errors: list[DocumentError] | None) -> list[Document
             try:
                 doc = _jsonl_row(path, lineno, raw, seen)
             except DocumentError as err:
+                located = DocumentError(path, err.reason, line=lineno)
                 if errors is None:
-                    raise
+                    raise located from err
                 bad += 1
                 if bad <= MAX_LINE_ERRORS:
-                    errors.append(err)
+                    errors.append(located)
                 continue
             if doc is not None:
                 docs.append(doc)
@@ -276,7 +277,7 @@ def _load_jsonl(path: Path, errors: list[DocumentError] | None) -> list[Document
 
 
 def _jsonl_row(path: Path, lineno: int, raw: bytes, seen: dict[str, int]) -> Document | None:
-    where = f"{path}:{lineno}"
+    where = path  # the caller adds the line number
     try:
         line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
     except UnicodeDecodeError as err:

@@ -117,5 +117,6 @@ class HybridRetriever(BaseRetriever):
 
         self.index.ensure_bm25()
         known = lambda zh: self.index.bm25.idf(zh) > 0
-        extra = [zh for _word, zhs in translate(query, known=known) for zh in zhs]
+        extra = [zh for _word, zhs in translate(query, known=known, cache_dir=self.index.settings.data_dir)
+                 for zh in zhs]
         return " ".join([query, *extra])

@@ -66,7 +66,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._aliases_left = max_aliases
         self._max_aliases = max_aliases
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
             self._aliases_left -= 1
             if self._aliases_left < 0:

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     collection: str = Field(default="policy", description="Chroma collection name (3-512 characters).")
     chroma_host: str | None = Field(default=None, description="Chroma server host; embedded store when unset.")
     chroma_port: int = Field(default=8000, description="Chroma server port.")
+    chroma_timeout: float = Field(default=30.0, gt=0, description="Seconds before a Chroma server request is abandoned.")
     engine: str = Field(default="extractive", description="Answer engine (extractive, openai; see bot/engines.py).")
     openai_model: str = Field(default="gpt-4o-mini", description="Model name for the openai engine.")
     openai_api_key: str | None = Field(
@@ -36,7 +37,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAI_BASE_URL", "BOT_OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint (standard OPENAI_BASE_URL).",
     )
-    openai_timeout: float = Field(default=60.0, description="Seconds before an LLM request is abandoned.")
+    openai_timeout: float = Field(default=60.0, description="Seconds the whole LLM answer may take (retries included).")
     openai_retries: int = Field(default=2, description="Retries (with backoff) on 429/5xx/connection errors.")
     openai_max_tokens: int = Field(default=512, ge=16, description="Longest answer the model may write (tokens).")
     k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
@@ -47,7 +48,7 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
     embedding_cache: Path | None = Field(
-        default=None, description="Embedding cache SQLite file (default DATA_DIR/embeddings.sqlite3); may be shared."
+        default=None, description="Passage embedding cache, SQLite (default DATA_DIR/embeddings.sqlite3); may be shared. Questions are never stored."
     )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from langchain_core.documents import Document
 
 from bot.citations import Claim, verify
@@ -107,6 +108,14 @@ def test_cli_ask_builds_the_index_then_answers_json(settings_factory):
     assert "built the index first" in out.stderr
     text = _cli(["ask", "首版次软件补贴多少?"], settings)
     assert "[1] 剑指2025年产业规模突破1500亿元" in text.stdout
+
+
+@pytest.mark.parametrize("args", [["ask", ""], ["ask", "  \t\u200b"], ["ask", "问题", "--k", "0"]])
+def test_cli_usage_errors_exit_2_before_any_work(settings_factory, args):
+    settings = settings_factory()
+    out = _cli(args, settings)
+    assert out.returncode == 2 and ("question is empty" in out.stderr or "--k must be" in out.stderr), out.stderr
+    assert "Traceback" not in out.stderr and not (settings.data_dir / "chroma").exists()  # nothing was indexed
 
 
 def test_cli_reports_a_missing_corpus(settings_factory, tmp_path):

@@ -52,7 +52,7 @@ def test_a_zip_bomb_is_refused_from_its_directory(tmp_path):
     assert time.perf_counter() - started < 1
 
 
-def test_a_body_that_inflates_past_its_declared_size_stops_at_the_limit(tmp_path, monkeypatch):
+def test_a_body_part_over_its_size_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(docx_limits, "MAX_DOCUMENT_XML", 2**20)
     path = tmp_path / "big.docx"
     path.write_bytes(_docx(padding=3 * 2**20))

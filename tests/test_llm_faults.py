@@ -53,7 +53,8 @@ class Fault:
 
 
 FAULTS = {
-    "timeout": Fault([Reply(delay=5), Reply(delay=5)], requests=2, notice="超时",
+    # BOT_OPENAI_TIMEOUT bounds the whole answer, retries included: no second request once it has passed
+    "timeout": Fault([Reply(delay=5), Reply(delay=5)], requests=1, notice="超时",
                      settings={"openai_timeout": 0.5, "openai_retries": 1}),
     "http-500": Fault([Reply(status=500), Reply(status=500)], requests=2, notice="服务出错",
                       settings={"openai_retries": 1}),

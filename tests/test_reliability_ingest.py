@@ -205,7 +205,8 @@ def test_jsonl_bad_lines_are_reported_with_file_and_line_and_the_rest_loads(tmp_
     path.write_bytes(b"\n".join(lines) + b"\n")
     report = load_paths([path], root=tmp_path)
     assert [d.metadata["doc_id"] for d in report.documents] == ["p-1", "p-9"]
-    found = {str(e.path): e.reason for e in report.errors}
+    found = {f"{e.path}:{e.line}": e.reason for e in report.errors}
+    assert all(e.path == path for e in report.errors)
     assert list(found) == [f"{path}:{n}" for n in (2, 3, 4, 5, 6, 8, 10)]
     assert "not valid JSON" in found[f"{path}:2"] and "missing 'text'" in found[f"{path}:3"]
     assert "missing 'id'" in found[f"{path}:4"] and "duplicate id 'p-1' (first on line 1)" in found[f"{path}:5"]
@@ -276,6 +277,20 @@ def test_bad_files_in_a_batch_leave_the_rest_and_the_old_index_intact(settings_f
     assert [c.chunk_id for c in answer_after.citations] == [c.chunk_id for c in answer_before.citations]
     assert "首版次" in engine.ask("首版次软件产品补贴最高多少?").answer
     assert "30万元" in engine.ask("专精特新小巨人企业奖励多少?").answer
+
+
+@pytest.mark.parametrize("name", ["通知:2024.md", "a:1.md", "plain.md"])
+def test_a_file_that_becomes_unreadable_keeps_its_chunks_whatever_its_name(settings_factory, tmp_path, name):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / name).write_text(_doc("标准研制奖励", STANDARDS), encoding="utf-8")
+    engine = Engine(settings_factory(corpus_dir=root))
+    assert engine.ingest().added == [name[:-3]]
+    (root / name).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # broke since last time
+    report = engine.ingest()
+    assert [e.path.name for e in report.errors] == [name] and not report.removed
+    assert [d["doc_id"] for d in engine.documents()] == [name[:-3]]
+    assert "40万元" in engine.ask("主导制订国家标准的企业奖励多少?").answer
 
 
 # ---- the same document under two names ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ embedding cache.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -55,7 +56,8 @@ def app_env(monkeypatch, embed_cache_dir, shared_data):
         return data_dir
 
     yield configure
-    staff.limiter.clear()  # the login limiter is process-wide; do not let one test lock out the next
+    staff.limiter.clear()  # the login limiters are process-wide; do not let one test lock out the next
+    staff.address_counter.clear()
 
 
 def start(**_) -> AppTest:
@@ -93,6 +95,11 @@ def answers(at: AppTest) -> list[str]:
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
+
+
+def plain(elements) -> str:
+    """Texts as the reader sees them: Markdown backslash-escapes removed."""
+    return re.sub(r"\\(.)", r"\1", texts(elements))
 
 
 def login(at: AppTest, page: str, password: str = PASSWORD) -> AppTest:
@@ -173,6 +180,29 @@ def test_english_interface(app_env):
     rerun(at)
     assert at.title[0].value == "Policy Q&A"
     assert at.chat_input[0].placeholder.startswith("Ask a question")
+    examples = [b.label for b in at.button if b.key and b.key.startswith("suggest-")]
+    assert len(examples) == 3 and all(re.match(r"[A-Z][a-z]+ ", label) for label in examples)  # English examples
+    status = texts(at.sidebar.caption)
+    assert "1 document · 12 chunks" in status and "1 documents" not in status
+    next(b for b in at.button if b.key == "suggest-1").click()
+    rerun(at)
+    assert "pqa-refusal" not in answers(at)[-1]  # an English example is answered
+
+
+def test_example_questions_are_answered_on_the_bundled_corpus(seed_engine):
+    from ui.chat import example_questions
+
+    for lang in ("zh", "en"):
+        for question in example_questions(lang, title=TITLE):
+            assert not seed_engine.ask(question).refused, question  # what the data file promises
+
+
+def test_example_questions_are_data_not_code():
+    from ui.chat import EXAMPLES, example_questions
+
+    assert "Where they came from" in EXAMPLES.read_text(encoding="utf-8")
+    assert example_questions("en", title="T")[-1] == "What is 《T》 about?"
+    assert example_questions("xx", title=None) == example_questions("zh", title=None)
 
 
 def test_feedback_is_stored_with_comment(app_env, tmp_path):
@@ -209,7 +239,7 @@ def test_document_markup_cannot_change_the_page(app_env, tmp_path):
 # ---- staff pages ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["pages/knowledge.py", "pages/evaluation.py", "pages/feedback.py"])
+@pytest.mark.parametrize("page", ["views/knowledge.py", "views/evaluation.py", "views/feedback.py"])
 def test_staff_pages_explain_how_to_enable_them(app_env, page):
     app_env()
     at = start()
@@ -222,46 +252,102 @@ def test_wrong_passwords_are_refused_then_rate_limited(app_env):
     app_env(password=PASSWORD)
     at = start()
     for _ in range(4):
-        login(at, "pages/feedback.py", "guess")
+        login(at, "views/feedback.py", "guess")
         assert "密码错误" in texts(at.error)
-    login(at, "pages/feedback.py", "guess")
+    login(at, "views/feedback.py", "guess")
     assert "尝试次数过多" in texts(at.error)
-    login(at, "pages/feedback.py", PASSWORD)  # even the right password waits out the lockout
+    login(at, "views/feedback.py", PASSWORD)  # even the right password waits out the lockout
     assert "尝试次数过多" in texts(at.error) and at.title[0].value == "用户反馈" and not at.get("multiselect")
+
+
+def test_one_sessions_wrong_passwords_do_not_lock_out_a_colleague(app_env):
+    app_env(password=PASSWORD)
+    guesser = start()
+    for _ in range(5):
+        login(guesser, "views/feedback.py", "guess")
+    assert "尝试次数过多" in texts(guesser.error)
+    colleague = login(start(), "views/feedback.py")  # same address, another session
+    assert not colleague.error and colleague.get("multiselect")
+    login(guesser, "views/feedback.py", PASSWORD)
+    assert "尝试次数过多" in texts(guesser.error)  # the guessing session itself stays locked
 
 
 def test_knowledge_base_upload_list_delete_reindex(app_env, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     data = app_env(data_dir=tmp_path / "data", corpus=corpus, password=PASSWORD)
-    at = login(start(), "pages/knowledge.py")
+    at = login(start(), "views/knowledge.py")
     assert at.file_uploader[0].allowed_type
     good = "---\ntitle: 人才补贴办法\npublished: 2024-03\n---\n\n对新引进的博士人才给予每人5万元安家补贴。\n".encode()
     at.file_uploader[0].set_value([("../人才 补贴.md", good, "text/markdown"),
                                    ("broken.pdf", b"%PDF-1.4 not really a pdf", "application/pdf")])
     next(b for b in at.button if b.label == "保存并索引").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "人才_补贴.md" in texts(at.success) and "uploads/人才_补贴.md" in texts(at.success)
-    assert "broken.pdf" in texts(at.error)
+    assert "人才_补贴.md" in plain(at.success) and "uploads/人才_补贴.md" in plain(at.success)
+    assert "broken.pdf" in plain(at.error)
     assert (corpus / "uploads" / "人才_补贴.md").is_file() and not (corpus / "uploads" / "broken.pdf").exists()
     assert list((data / "rejected").iterdir())  # the bad file was moved out of the corpus
     table = at.dataframe[0].value
-    assert "uploads/人才_补贴" in set(table.iloc[:, 0]) and "人才补贴办法" in set(table.iloc[:, 1])
+    assert "uploads/人才_补贴" in set(table["文档 ID"]) and "人才补贴办法" in set(table["标题"])
 
     at.selectbox[0].set_value("uploads/人才_补贴")
     at.checkbox[1].check()
     next(b for b in at.button if b.label == "删除所选文档").click().run()
-    assert "已删除 uploads/人才_补贴" in texts(at.success)
+    assert "已删除 uploads/人才_补贴" in plain(at.success)
     assert not (corpus / "uploads" / "人才_补贴.md").exists() and list((data / "trash").iterdir())
-    assert "uploads/人才_补贴" not in set(at.dataframe[0].value.iloc[:, 0])
+    assert "uploads/人才_补贴" not in set(at.dataframe[0].value["文档 ID"])
 
     next(b for b in at.button if b.label == "重新索引整个资料库").click().run()
     assert "完成" in texts(at.info)
 
 
+def test_partly_bad_jsonl_keeps_its_passages_and_file_names_stay_text(app_env, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    data = app_env(data_dir=tmp_path / "data", corpus=corpus, password=PASSWORD)
+    at = login(start(), "views/knowledge.py")
+    partly = ('{"id": "p1", "text": "高新技术企业认定后给予一次性奖励20万元。"}\n'
+              '{"id": "p2", "text": "新落户的研发机构按投入给予最高500万元补助。"}\n'
+              "this line is not JSON\n").encode()
+    evil = ('{"id": "![x](http://host/x.png)", "text": "第一段。"}\n'
+            '{"id": "![x](http://host/x.png)", "text": "第二段。"}\n').encode()
+    long_name = "\U00020000" * 100 + ".md"  # 100 four-byte characters: 400 bytes, over the 255-byte name limit
+    at.file_uploader[0].set_value([("passages.jsonl", partly, "application/jsonl"),
+                                   ("evil.jsonl", evil, "application/jsonl"),
+                                   (long_name, "# 标题\n\n正文内容。\n".encode(), "text/markdown"),
+                                   ("empty.md", b"  \n", "text/markdown")])
+    next(b for b in at.button if b.label == "保存并索引").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = texts(at.error)
+    assert "passages.jsonl:3" in plain(at.error)
+    assert "empty.md：文件是空的" in plain(at.error)  # a refused upload, said in the interface language
+    assert "![x](" not in errors and "\\!\\[x\\]\\(http\\:" in errors  # the id is shown as text, not an image
+    assert "新增" in texts(at.info) and "added" not in texts(at.info)  # the summary in the interface language
+    assert (corpus / "uploads" / "passages.jsonl").is_file()  # a partly bad file keeps its good passages...
+    assert not (data / "rejected").exists() or not any("passages" in p.name for p in (data / "rejected").iterdir())
+    assert sum("\U00020000" in str(s.value) for s in at.success) == 1  # the long name was stored, shortened
+    next(b for b in at.button if b.label == "重新索引整个资料库").click().run()
+    ids = set(at.dataframe[0].value["文档 ID"])
+    assert {"p1", "p2"} <= ids  # ...and a full re-index keeps them
+
+
+def test_deleting_needs_a_choice_and_a_confirmation(app_env, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    app_env(data_dir=tmp_path / "data", corpus=corpus, password=PASSWORD)
+    at = start()
+    at = login(at, "views/knowledge.py")
+    assert at.selectbox[0].value is None  # nothing pre-selected
+    at.checkbox[1].check()
+    next(b for b in at.button if b.label == "删除所选文档").click().run()
+    assert "请先选择" in texts(at.warning) and len(at.dataframe[0].value) == 1
+    columns = list(at.dataframe[0].value.columns)
+    assert columns.index("片段数") <= 1  # the chunk count is not pushed off to the right
+
+
 def test_evaluation_page_runs_an_uploaded_golden_set(app_env, tmp_path):
     app_env(data_dir=tmp_path / "data", password=PASSWORD)
-    at = login(start(), "pages/evaluation.py")
+    at = login(start(), "views/evaluation.py")
     assert any("seed.yaml" in str(o) for o in at.selectbox[0].options)
     golden = ("- id: a1\n  question: 算力券每年发放总额是多少?\n  answers: ['1000万元']\n"
               "- id: n1\n  question: 深圳的人工智能产业规模是多少?\n  answerable: false\n"
@@ -271,9 +357,12 @@ def test_evaluation_page_runs_an_uploaded_golden_set(app_env, tmp_path):
     next(b for b in at.button if b.label == "运行评测").click().run()
     assert not at.exception, [e.value for e in at.exception]
     summary = at.table[0].value
-    assert "answer_accuracy" in set(summary["metric"]) and "50.0%" in set(summary["value"])
+    assert "回答正确率" in set(summary["指标"]) and "50.0%" in set(summary["数值"])  # labels, not identifiers
+    assert "answer_accuracy" not in set(summary["指标"]) and all(summary["含义"])  # each with an explanation
     failing = [e.label for e in at.expander]
     assert any(label.startswith("f1") for label in failing) and not any(label.startswith("a1") for label in failing)
+    detail = texts(at.code)
+    assert "期望" in detail and "未通过" in detail and "Expected" not in detail and "Failed" not in detail
     assert {b.label for b in at.get("download_button")} >= {"下载 JSON 报告", "下载 HTML 报告"}
 
 
@@ -282,9 +371,10 @@ def test_feedback_page_lists_and_exports(app_env, tmp_path, seed_engine):
     store = FeedbackStore(data / "feedback.sqlite3")
     store.add(seed_engine.ask(REWARD_Q), rating="up", comment="好")
     store.add(seed_engine.ask(REFUSED_Q), rating="down")
-    at = login(start(), "pages/feedback.py")
+    at = login(start(), "views/feedback.py")
     table = at.dataframe[0].value
     assert list(table["问题"]) == [REFUSED_Q, REWARD_Q] and list(table["说明"]) == ["", "好"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", str(v)) for v in table["时间"])  # not raw ISO UTC
     assert "有帮助 1 · 没有帮助 1 · 来源有误 0" in texts(at.caption)
     downloads = at.get("download_button")
     assert len(downloads) == 2 and not any(d.proto.disabled for d in downloads)

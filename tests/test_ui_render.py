@@ -8,7 +8,7 @@ import pytest
 
 from bot.answer import Answer, Citation
 from ui import render
-from ui.staff import AttemptLimiter, password_ok
+from ui.staff import ADDRESS_FREE_FAILURES, AttemptLimiter, address_delay, password_ok
 from ui.uploads import UploadError, move_aside, safe_name, source_file, store_upload
 
 EVIL = '补贴<script>alert(1)</script>为[点我](javascript:alert(1))<img src=x onerror="alert(2)">&amp;元'
@@ -140,6 +140,43 @@ def test_limiter_locks_after_repeated_failures_and_backs_off():
 
 def test_password_comparison():
     assert password_ok("秘密 pw", "秘密 pw") and not password_ok("秘密", "秘密 pw")
+
+
+def test_an_address_is_slowed_down_never_locked():
+    assert address_delay(ADDRESS_FREE_FAILURES - 1) == 0
+    delays = [address_delay(ADDRESS_FREE_FAILURES + k) for k in range(10)]
+    assert delays == sorted(delays) and 0 < delays[0] < 1 and delays[-1] <= 8
+
+
+def test_local_time_is_readable_and_in_the_readers_zone():
+    assert render.local_time("2026-01-05T06:03:09+00:00", "Asia/Shanghai") == "2026-01-05 14:03"
+    assert render.local_time("2026-01-05T06:03:09+00:00", "America/New_York") == "2026-01-05 01:03"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", render.local_time("2026-01-05T06:03:09+00:00", "Nowhere/x"))
+    assert render.local_time("not a time") == "not a time"
+
+
+def test_document_shows_markdown_headings_without_marks_and_anchors_the_quote():
+    text = "# 总则\n\n第一段。\n\n## 第二章 补贴 ##\n引用<b>这里</b>的话。\n"
+    start = text.index("引用")
+    out = render.document_html(text, start, start + len("引用<b>这里</b>"))
+    assert "#" not in out.replace("#pqa", "")
+    assert '<span class="pqa-h pqa-h1">总则</span>' in out and '<span class="pqa-h pqa-h2">第二章 补贴</span>' in out
+    assert '<mark class="pqa-hl" id="pqa-cited">引用&lt;b&gt;这里&lt;/b&gt;</mark>' in out
+    assert _tags(out) == {"div", "span", "mark"}
+    across = render.document_html(text, text.index("第一段"), text.index("的话"))  # a quote across a heading
+    assert across.count('id="pqa-cited"') == 1 and across.count("<mark") == 3
+    assert "#" not in render.document_html("# 仅标题", -1, -1)
+
+
+def test_names_too_long_for_the_file_system_never_raise(tmp_path):
+    long_id = "\U00020000" * 100
+    assert source_file(tmp_path, f"uploads/{long_id}") is None  # used to raise OSError (name too long)
+    stored = store_upload(tmp_path, long_id + ".md", "正文。".encode(), max_bytes=1000)
+    assert len(stored.path.name.encode()) <= 255 and stored.path.read_text(encoding="utf-8") == "正文。"
+    moved = move_aside(stored.path, tmp_path / "trash")
+    assert moved.is_file() and len(moved.name.encode()) <= 255
+    moved_again = move_aside(store_upload(tmp_path, long_id + ".md", b"x", max_bytes=10).path, tmp_path / "trash")
+    assert moved_again.is_file() and moved_again != moved
 
 
 def test_an_article_citation_is_labelled_by_its_article():

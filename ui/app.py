@@ -20,14 +20,21 @@ import streamlit as st  # noqa: E402
 from ui import sidebar, state  # noqa: E402
 from ui.state import t  # noqa: E402
 
-st.set_page_config(page_title=t("app_title"), page_icon=":material/policy:", layout="centered")
+# The icon is a file shipped with the app: a ":material/…:" page icon makes the browser fetch the favicon from an
+# internet font host, which fails offline.
+ICON = Path(__file__).resolve().parent / "static" / "icon.png"
+
+st.set_page_config(page_title=t("app_title"), page_icon=str(ICON), layout="centered")
 sidebar.language_switch()
+# The page scripts live in ui/views/, not ui/pages/: Streamlit treats a pages/ folder beside the main script as
+# a legacy multipage app, and a first request for /knowledge then ran that file alone (without the path set up
+# above: ModuleNotFoundError) under a sidebar of raw file names.
 navigation = st.navigation({
-    t("nav_chat"): [st.Page("pages/chat.py", title=t("nav_chat"), icon=":material/chat:", default=True)],
+    t("nav_chat"): [st.Page("views/chat.py", title=t("nav_chat"), icon=":material/chat:", default=True)],
     t("nav_staff"): [
-        st.Page("pages/knowledge.py", title=t("nav_kb"), icon=":material/library_books:", url_path="knowledge"),
-        st.Page("pages/evaluation.py", title=t("nav_eval"), icon=":material/science:", url_path="evaluation"),
-        st.Page("pages/feedback.py", title=t("nav_feedback"), icon=":material/rate_review:", url_path="feedback"),
+        st.Page("views/knowledge.py", title=t("nav_kb"), icon=":material/library_books:", url_path="knowledge"),
+        st.Page("views/evaluation.py", title=t("nav_eval"), icon=":material/science:", url_path="evaluation"),
+        st.Page("views/feedback.py", title=t("nav_feedback"), icon=":material/rate_review:", url_path="feedback"),
     ],
 })
 chat_page = navigation.url_path == ""

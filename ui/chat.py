@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
+import yaml
 
 from bot.answer import Answer, Citation
 from bot.errors import BotError
 from bot.feedback import Rating
 from bot.settings import Settings
 from ui import render, state
+from ui.i18n import ingest_summary
 from ui.state import StreamlitProgress, Turn, t
 
 if TYPE_CHECKING:
     from bot.engine import Engine
 
 _HINT_TITLES = 5
+EXAMPLES = Path(__file__).with_name("example_questions.yaml")
 
 
 def main() -> None:
@@ -55,12 +60,12 @@ def ready_engine(cfg: Settings) -> Engine | None:
             state.mark_index_ready(cfg)
             if report is not None:
                 state.forget_documents()
-                st.toast(t("index_built", summary=report.summary()))
+                st.toast(t("index_built", summary=ingest_summary(report, state.lang())))
                 for err in report.errors:
-                    st.warning(str(err))
+                    st.warning(render.md_escape(err))
         return engine
     except BotError as err:
-        st.error(str(err))
+        st.error(render.md_escape(err))
         return None
 
 
@@ -68,12 +73,23 @@ def suggestions(cfg: Settings) -> None:
     """A few example questions for an empty chat (clicking one asks it)."""
     docs = state.documents(cfg)
     if not docs:
-        st.info(t("empty_corpus", path=cfg.corpus_dir))
+        st.info(t("empty_corpus", path=render.md_escape(cfg.corpus_dir)))
         return
-    questions = t("suggest_generic").split("|") + [t("suggest_doc", title=d["title"]) for d in docs[:1] if d["title"]]
+    questions = example_questions(state.lang(), title=docs[0]["title"])
     st.caption(t("suggest_title"))
     for i, question in enumerate(questions):
         st.button(render.md_escape(question), key=f"suggest-{i}", on_click=_pick, args=(question,))
+
+
+def example_questions(lang: str, *, title: str | None) -> list[str]:
+    """The general examples of ``EXAMPLES`` in ``lang``, plus one about the first indexed document."""
+    entry = _examples().get(lang) or _examples()["zh"]
+    return list(entry["general"]) + ([entry["document"].format(title=title)] if title else [])
+
+
+@functools.cache
+def _examples() -> dict:
+    return yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
 
 
 def _pick(question: str) -> None:
@@ -106,7 +122,7 @@ def stream_answer(engine: Engine, question: str, *, history: list[tuple[str, str
             else:
                 answer = piece
     except BotError as err:
-        box.error(str(err))
+        box.error(render.md_escape(err))
         return None
     box.empty()
     return answer
@@ -159,12 +175,13 @@ def document_dialog(doc_id: str, start: int, end: int, title: str) -> None:
     try:
         text = state.engine().document_text(doc_id)
     except BotError as err:
-        st.error(str(err))
+        st.error(render.md_escape(err))
         return
     if text is None:
         st.warning(t("document_missing"))
         return
     st.html(f'<a href="#pqa-cited">{html.escape(t("jump_to_quote"))}</a>' + render.document_html(text, start, end))
+    st.html(render.SCROLL_TO_QUOTE, unsafe_allow_javascript=True)  # open at the quote, not at the top
 
 
 def feedback(turn: Turn, index: int) -> None:
@@ -197,7 +214,7 @@ def _rate(index: int, rating: Rating) -> None:
         else:
             store.update(turn.feedback_id, rating=rating)
     except BotError as err:
-        st.error(str(err))
+        st.error(render.md_escape(err))
         return
     turn.rating = rating
 
@@ -210,7 +227,7 @@ def _comment(index: int) -> None:
     try:
         state.feedback_store().update(turn.feedback_id, comment=comment)
     except BotError as err:
-        st.error(str(err))
+        st.error(render.md_escape(err))
         return
     turn.comment_saved = True
 

@@ -15,7 +15,7 @@ import streamlit as st
 
 from bot.errors import BotError
 from bot.settings import PROJECT_ROOT, Settings
-from ui import render, staff, state, uploads
+from ui import eval_text, render, staff, state, uploads
 from ui.state import StreamlitProgress, t
 
 GOLDEN_DIR = PROJECT_ROOT / "tests" / "golden"
@@ -44,7 +44,7 @@ def main() -> None:
     try:
         from bot.evaluation import load_golden
     except ImportError as err:
-        st.error(t("eval_unavailable", error=err))
+        st.error(t("eval_unavailable", error=render.md_escape(err)))
         return
     cfg = state.settings()
     path = pick_golden(cfg)
@@ -52,7 +52,7 @@ def main() -> None:
         try:
             run(cfg, path, load_golden)
         except BotError as err:
-            st.error(str(err))
+            st.error(render.md_escape(err))
     last: LastRun | None = st.session_state.get("eval_last")
     if last is not None:
         show_report(last)
@@ -74,9 +74,13 @@ def pick_golden(cfg: Settings) -> Path | None:
                                 max_upload_size=_MAX_GOLDEN_MB)
     if uploaded is not None:
         folder = cfg.data_dir / "golden-uploads"
-        folder.mkdir(parents=True, exist_ok=True)
         target = folder / uploads.safe_name(uploaded.name)
-        target.write_bytes(uploaded.getvalue())
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(uploaded.getvalue())
+        except OSError as err:
+            st.error(t("kb_os_error", path=render.md_escape(target), reason=render.md_escape(err.strerror or err)))
+            return None
         return target
     if chosen is None:
         st.info(t("eval_none"))
@@ -90,7 +94,7 @@ def run(cfg: Settings, path: Path, load_golden) -> None:
 
     golden = load_golden(path)
     for warning in golden.warnings:
-        st.warning(warning)
+        st.warning(render.md_escape(warning))
     engine = state.engine(cfg)
     engine.ensure_index(progress=StreamlitProgress)
     with st.spinner(t("eval_running", n=len(golden.cases))):
@@ -100,19 +104,21 @@ def run(cfg: Settings, path: Path, load_golden) -> None:
 
 
 def show_report(last: LastRun) -> None:
-    """Headline metrics, the failing cases, and the report downloads."""
-    from bot.evaluation.report import METRICS, describe_failure, fmt, metric_value
+    """Headline metrics (labels and explanations in the interface language), failing cases, report downloads."""
+    from bot.evaluation.report import METRICS, fmt, metric_value
 
+    lang = state.lang()
     report = last.report
     st.subheader(f"{t('eval_summary')} — {render.md_escape(last.name)}")
-    st.table({"metric": list(METRICS), "value": [fmt(name, metric_value(report, name)) for name in METRICS]})
+    values = {name: fmt(name, metric_value(report, name)) for name in METRICS}
+    st.table(eval_text.metrics_table(values, lang))
     failed = [c for c in report.cases if not c.passed]
     st.subheader(t("eval_failures", n=len(failed)))
     if not failed:
         st.success(t("eval_all_passed"))
     for case in failed:
         with st.expander(f"{render.md_escape(case.id)} · {render.md_escape(case.question[:60])}"):
-            st.code(describe_failure(case), language=None, wrap_lines=True)
+            st.code(eval_text.describe_failure(case, lang), language=None, wrap_lines=True)
     stem = Path(last.name.split(" + ")[0]).stem or "golden"
     cols = st.columns(2)
     cols[0].download_button(t("eval_download_json"), data=last.json, file_name=f"eval-{stem}.json",

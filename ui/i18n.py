@@ -22,11 +22,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "export_chat": {"zh": "导出对话（Markdown）", "en": "Export chat (Markdown)"},
     "status": {"zh": "系统状态", "en": "Status"},
     "status_engine": {"zh": "回答引擎", "en": "Engine"},
-    "status_docs": {"zh": "文档 {docs} 篇 · 片段 {chunks} 个", "en": "{docs} documents · {chunks} chunks"},
+    "status_docs": {"zh": "文档 {docs} 篇 · 片段 {chunks} 个", "en": "{docs_counted} · {chunks_counted}"},
     "status_chroma_embedded": {"zh": "Chroma：嵌入式", "en": "Chroma: embedded"},
     "status_chroma_server": {"zh": "Chroma：服务器 {where}", "en": "Chroma: server {where}"},
     "status_loading": {"zh": "正在加载…", "en": "Loading…"},
-    "chat_placeholder": {"zh": "请输入您的问题，例如：算力券每年发放多少？", "en": "Ask a question about the policy documents"},
+    "chat_placeholder": {"zh": "请输入您关于政策文件的问题", "en": "Ask a question about the policy documents"},
     "loading_engine": {"zh": "正在加载检索模型…", "en": "Loading the search model…"},
     "building_index_start": {"zh": "正在准备索引（首次启动时需先为资料库建立索引）…",
                              "en": "Preparing the index (the first start builds it from the documents)…"},
@@ -35,9 +35,6 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "No documents are indexed yet. Staff can upload files on the Knowledge base page, "
                            "or put files in {path} and re-index."},
     "suggest_title": {"zh": "可以这样问：", "en": "Try asking:"},
-    "suggest_generic": {"zh": "有哪些资金补贴政策？|企业可以获得哪些奖励？",
-                        "en": "有哪些资金补贴政策？|企业可以获得哪些奖励？"},
-    "suggest_doc": {"zh": "《{title}》主要讲了什么？", "en": "《{title}》主要讲了什么？"},
     "thinking": {"zh": "正在检索资料…", "en": "Searching the documents…"},
     "searched_as": {"zh": "检索时理解为：{q}", "en": "Searched as: {q}"},
     "sources": {"zh": "出处", "en": "Sources"},
@@ -75,6 +72,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "kb_indexing": {"zh": "正在索引…", "en": "Indexing…"},
     "kb_file_ok": {"zh": "{name} → {stored}", "en": "{name} → {stored}"},
     "kb_file_error": {"zh": "{name}：{error}", "en": "{name}: {error}"},
+    "ingest_summary": {"zh": "{files}、{documents}：新增 {added}，更新 {updated}，未变 {unchanged}，移除 {removed}；"
+                             "向量化 {embedded}，索引共 {total} 个片段（{seconds} 秒）",
+                       "en": "{files}, {documents}: {added} added, {updated} updated, {unchanged} unchanged, "
+                             "{removed} removed; {embedded} embedded, {total} in the index ({seconds} s)"},
+    "ingest_problems": {"zh": "；报告了 {problems}", "en": "; {problems} reported"},
     "kb_summary": {"zh": "完成：{summary}", "en": "Done: {summary}"},
     "kb_documents": {"zh": "已索引文档", "en": "Indexed documents"},
     "kb_no_documents": {"zh": "还没有已索引的文档。", "en": "No documents are indexed yet."},
@@ -85,6 +87,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "kb_col_source": {"zh": "来源", "en": "Source"},
     "kb_delete": {"zh": "删除所选文档", "en": "Delete the selected document"},
     "kb_delete_pick": {"zh": "选择要删除的文档", "en": "Document to delete"},
+    "upload_unsupported": {"zh": "{name}：不支持 {suffix} 类型的文件，请使用 {allowed}",
+                           "en": "{name}: file type {suffix} is not supported — use one of {allowed}"},
+    "upload_too_big": {"zh": "{name}：{size} MB 超过 {limit} MB 的上限，请拆分文档或调高 BOT_UPLOAD_MAX_MB",
+                       "en": "{name}: {size} MB is over the {limit} MB limit — split the document or raise "
+                             "BOT_UPLOAD_MAX_MB"},
+    "upload_empty": {"zh": "{name}：文件是空的，请确认选择了正确的文件", "en": "{name}: the file is empty — check that "
+                                                                              "the right file was chosen"},
+    "upload_bad_name": {"zh": "{name}：文件名无效，请重命名后重新上传", "en": "{name}: not a valid file name — rename "
+                                                                            "the file and upload it again"},
+    "upload_cannot_save": {"zh": "{name}：无法保存（{reason}），请缩短文件名，或检查资料库目录的空间和权限",
+                           "en": "{name}: cannot be saved ({reason}) — shorten the name, or check space and "
+                                 "permissions of the corpus folder"},
+    "kb_os_error": {"zh": "无法处理文件 {path}：{reason}。请检查文件名长度、磁盘空间以及资料库和数据目录的权限。",
+                    "en": "Cannot handle the file {path}: {reason}. Check the name's length, the free space and the "
+                          "permissions of the corpus and data folders."},
+    "kb_delete_placeholder": {"zh": "请选择文档…", "en": "Choose a document…"},
+    "kb_delete_needs_choice": {"zh": "请先选择要删除的文档，并勾选确认。", "en": "Choose a document and tick the confirmation first."},
     "kb_delete_confirm": {"zh": "我确认删除（文件移入 {trash}）", "en": "I confirm (the file is moved to {trash})"},
     "kb_deleted": {"zh": "已删除 {doc_id}（{chunks} 个片段）。{file}", "en": "Deleted {doc_id} ({chunks} chunks). {file}"},
     "kb_deleted_file": {"zh": "源文件已移至 {path}。", "en": "Its file was moved to {path}."},
@@ -130,6 +149,37 @@ PROGRESS: dict[str, dict[str, str]] = {
     "keyword index": {"zh": "正在建立关键词索引", "en": "Building the keyword index"},
     "evaluating": {"zh": "正在评测", "en": "Evaluating"},
 }
+
+
+# Counted nouns: Chinese has measure words and no plural; English has "1 document" / "2 documents".
+COUNTED: dict[str, dict[str, tuple[str, str]]] = {
+    "file": {"zh": ("{n} 个文件", "{n} 个文件"), "en": ("{n} file", "{n} files")},
+    "document": {"zh": ("{n} 篇文档", "{n} 篇文档"), "en": ("{n} document", "{n} documents")},
+    "chunk": {"zh": ("{n} 个片段", "{n} 个片段"), "en": ("{n} chunk", "{n} chunks")},
+    "problem": {"zh": ("{n} 个问题", "{n} 个问题"), "en": ("{n} problem", "{n} problems")},
+    "question": {"zh": ("{n} 个问题", "{n} 个问题"), "en": ("{n} question", "{n} questions")},
+}
+
+
+def counted(n: int, noun: str, lang: str) -> str:
+    """``n`` with its noun in ``lang``: "1 document", "2 documents", "2 篇文档"."""
+    one, other = COUNTED[noun].get(lang) or COUNTED[noun]["zh"]
+    return (one if n == 1 else other).format(n=n)
+
+
+def ingest_summary(report: object, lang: str) -> str:
+    """What an ingest did (an ``IngestReport``), in the reader's language."""
+    def count(name: str) -> int:
+        value = getattr(report, name, 0)
+        return len(value) if isinstance(value, list | tuple | set) else int(value or 0)
+
+    summary = text("ingest_summary", lang, files=counted(count("files"), "file", lang),
+                   documents=counted(count("documents"), "document", lang), added=count("added"),
+                   updated=count("updated"), unchanged=count("unchanged"), removed=count("removed"),
+                   embedded=counted(count("chunks_embedded"), "chunk", lang), total=count("chunks_total"),
+                   seconds=f"{float(getattr(report, 'seconds', 0.0)):.1f}")
+    problems = count("errors")
+    return summary + (text("ingest_problems", lang, problems=counted(problems, "problem", lang)) if problems else "")
 
 
 def progress_label(desc: str, lang: str) -> str:

@@ -14,9 +14,12 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.answer import MARKER, Answer, Citation
 
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^])")
 # In an exported file only what could form a link, an image, HTML or emphasis is escaped, so it stays readable.
 _MD_EXPORT = re.compile(r"([\\`*_\[\]<>|])")
@@ -31,13 +34,15 @@ CSS = """
 .pqa-chunk{line-height:1.7;white-space:pre-wrap;word-break:break-word;font-size:.93em;}
 .pqa-doc{line-height:1.8;white-space:pre-wrap;word-break:break-word;max-height:60vh;overflow-y:auto;
   padding:.6rem .8rem;border:1px solid rgba(128,128,128,.3);border-radius:6px;}
+.pqa-doc .pqa-h{display:block;font-weight:700;margin:.6em 0 .2em;line-height:1.4;}
+.pqa-doc .pqa-h1{font-size:1.35em;} .pqa-doc .pqa-h2{font-size:1.2em;} .pqa-doc .pqa-h3{font-size:1.08em;}
 mark.pqa-hl{background:#ffe066;color:inherit;padding:0 1px;border-radius:2px;}
 .pqa-meta{font-size:.85em;opacity:.75;}
 </style>
 """
 
 
-def md_escape(text: str) -> str:
+def md_escape(text: object) -> str:
     """Backslash-escape Markdown syntax so a label or caption shows ``text`` literally."""
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\n", " "))
 
@@ -45,6 +50,21 @@ def md_escape(text: str) -> str:
 def md_escape_export(text: str) -> str:
     """Escape the Markdown that could turn document text into links, images or HTML in an exported file."""
     return _MD_EXPORT.sub(r"\\\1", str(text))
+
+
+def local_time(stamp: str, timezone: str | None = None) -> str:
+    """A stored UTC ISO time as the reader's local time, "2026-01-05 14:03" (the stamp itself if unreadable)."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp)
+    try:
+        zone = ZoneInfo(timezone) if timezone else None
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = None  # an unknown zone name from the browser: the server's local time
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def plain_html(text: str) -> str:
@@ -91,8 +111,44 @@ def chunk_html(citation: Citation) -> str:
 
 
 def document_html(text: str, start: int, end: int) -> str:
-    """A whole document with the cited span highlighted in place (anchor ``#pqa-cited``)."""
-    return highlight_html(text, start, end, css_class="pqa-doc", anchor="pqa-cited")
+    """A whole document with the cited span highlighted in place (anchor ``#pqa-cited``).
+
+    Markdown headings (``## 第一章``) are shown as headings, without their ``#`` marks; everything else stays
+    escaped text, so a document can still not add links, images or scripts.
+    """
+    start, end = max(0, start), min(len(text), end)
+    anchored = [False]
+
+    def piece(a: int, b: int) -> str:
+        lo, hi = max(a, start), min(b, end)
+        if lo >= hi:
+            return html.escape(text[a:b])
+        ident = "" if anchored[0] else ' id="pqa-cited"'
+        anchored[0] = True
+        return (f'{html.escape(text[a:lo])}<mark class="pqa-hl"{ident}>{html.escape(text[lo:hi])}</mark>'
+                f"{html.escape(text[hi:b])}")
+
+    out, pos = [], 0
+    for m in _HEADING.finditer(text):
+        out.append(piece(pos, m.start()))
+        out.append(f'<span class="pqa-h pqa-h{len(m.group(1))}">{piece(m.start(2), m.end(2))}</span>')
+        pos = m.end() + (1 if text.startswith("\n", m.end()) else 0)  # the heading is a block: no blank line
+    out.append(piece(pos, len(text)))
+    return f'<div class="pqa-doc">{"".join(out)}</div>'
+
+
+# Run once when the full-document dialog opens: bring the highlighted quote into view inside its scroll box.
+# A fixed script (no document text in it); the dialog may still be drawing, so it retries for two seconds.
+SCROLL_TO_QUOTE = """<script>
+(function () {
+  var tries = 0;
+  var timer = setInterval(function () {
+    var mark = document.getElementById("pqa-cited");
+    if (mark) { mark.scrollIntoView({block: "center"}); }
+    if (mark || ++tries > 40) { clearInterval(timer); }
+  }, 50);
+})();
+</script>"""
 
 
 def source_label(citation: Citation) -> str:

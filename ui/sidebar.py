@@ -8,7 +8,7 @@ from streamlit.delta_generator import DeltaGenerator
 from bot.errors import BotError
 from bot.settings import Settings
 from ui import chat, render, state
-from ui.i18n import LANGUAGES
+from ui.i18n import LANGUAGES, counted
 from ui.state import t
 
 
@@ -44,13 +44,20 @@ def status(box: DeltaGenerator, cfg: Settings) -> None:
     try:
         docs = state.documents(cfg)
     except BotError as err:
-        box.error(str(err))
+        box.error(render.md_escape(err))
         return
     engine = cfg.engine + (f" · {cfg.openai_model}" if cfg.engine == "openai" else "")
     mode = (t("status_chroma_server", where=f"{cfg.chroma_host}:{cfg.chroma_port}") if cfg.server_mode
             else t("status_chroma_embedded"))
     lines = [f"**{t('status')}**",
-             f"{t('status_engine')}: `{engine}`",
-             t("status_docs", docs=len(docs), chunks=sum(int(d.get("chunks", 0)) for d in docs)),
+             f"{t('status_engine')}: {render.md_escape(engine)}",
+             status_counts(len(docs), sum(int(d.get("chunks", 0)) for d in docs)),
              render.md_escape(mode)]
     box.caption("  \n".join(lines))
+
+
+def status_counts(docs: int, chunks: int) -> str:
+    """"文档 1 篇 · 片段 12 个" / "1 document · 12 chunks"."""
+    lang = state.lang()
+    return t("status_docs", docs=docs, chunks=chunks, docs_counted=counted(docs, "document", lang),
+             chunks_counted=counted(chunks, "chunk", lang))

@@ -1,16 +1,20 @@
 """The staff login in front of the knowledge-base, evaluation and feedback pages.
 
 The password comes from ``BOT_ADMIN_PASSWORD``; with none set the pages only
-say how to enable them.  Comparison is constant-time, and wrong attempts are
-counted per client across all sessions (a new browser tab does not reset the
-count): after ``MAX_FAILURES`` within ``WINDOW`` seconds the login is locked,
-for longer each time.
+say how to enable them.  Comparison is constant-time.  Wrong attempts lock
+the *session* that made them: after ``MAX_FAILURES`` within ``WINDOW`` seconds
+that session waits, twice as long each time.  Staff often share one address
+(an office behind NAT, a proxy), so one person's typos must not lock out the
+others; a guesser opening fresh sessions is slowed per address instead — past
+``ADDRESS_FREE_FAILURES`` wrong passwords from one address, each further try
+from it waits a few seconds (never a lockout).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +28,8 @@ MAX_FAILURES = 5
 WINDOW = 300.0
 LOCKOUT = 60.0
 MAX_LOCKOUT = 900.0
+ADDRESS_FREE_FAILURES = 20
+ADDRESS_MAX_DELAY = 8.0
 
 
 @dataclass
@@ -63,15 +69,38 @@ class AttemptLimiter:
         with self._lock:
             self._clients.pop(key, None)
 
+    def recent_failures(self, key: str, *, now: float | None = None) -> int:
+        """Wrong passwords from ``key`` within the window (used to slow an address down, never to lock it)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            client = self._clients.get(key)
+            return sum(1 for f in client.failures if now - f < self.window) if client else 0
+
+
+def address_delay(failures: int) -> float:
+    """Seconds an attempt from an address waits after ``failures`` recent wrong passwords from it."""
+    over = failures - ADDRESS_FREE_FAILURES
+    return 0.0 if over < 0 else min(ADDRESS_MAX_DELAY, 0.5 * 2**over)
+
 
 @st.cache_resource(show_spinner=False)
 def limiter() -> AttemptLimiter:
-    """The process-wide limiter."""
+    """The process-wide limiter of sessions (locks after ``MAX_FAILURES``)."""
     return AttemptLimiter()
 
 
-def _client_key() -> str:
-    # Without a known address every attempt counts against one shared key: stricter, never looser.
+@st.cache_resource(show_spinner=False)
+def address_counter() -> AttemptLimiter:
+    """Wrong passwords per address, counted across sessions; only slows an address down (``address_delay``)."""
+    return AttemptLimiter(max_failures=10**9)
+
+
+def _session_key() -> str:
+    # A random key kept in the session: the lock follows the person who typed, not everyone at their address.
+    return st.session_state.setdefault("staff_login_key", secrets.token_hex(16))
+
+
+def _address_key() -> str:
     try:
         address = st.context.ip_address
     except (AttributeError, RuntimeError):
@@ -107,15 +136,17 @@ def require_staff() -> bool:
 
 
 def _try_login(given: str, expected: str) -> None:
-    key = _client_key()
+    key, address = _session_key(), _address_key()
     wait = limiter().wait_seconds(key)
     if wait:
         st.error(t("staff_locked", seconds=wait))
         return
+    time.sleep(address_delay(address_counter().recent_failures(address)))
     if password_ok(given, expected):
         limiter().succeeded(key)
         st.session_state["staff"] = _fingerprint(expected)
         st.rerun()
     limiter().failed(key)
+    address_counter().failed(address)
     wait = limiter().wait_seconds(key)
     st.error(t("staff_locked", seconds=wait) if wait else t("staff_wrong"))

@@ -53,7 +53,8 @@ def settings() -> Settings:
 
 
 def _key(cfg: Settings) -> str:
-    return cfg.model_dump_json()
+    # never the secrets: the key is kept by Streamlit's cache; the engine reads the API key from the settings
+    return cfg.model_dump_json(exclude={"openai_api_key", "admin_password"})
 
 
 @st.cache_resource(show_spinner=False)
@@ -61,7 +62,7 @@ def _engine_for(key: str) -> Engine:
     # Imported here: LangChain and Chroma take seconds to import, and the page is drawn before they are needed.
     from bot.engine import Engine
 
-    return Engine(Settings.model_validate_json(key))
+    return Engine(Settings.model_validate_json(key).model_copy(update={"openai_api_key": settings().openai_api_key}))
 
 
 def engine(cfg: Settings | None = None) -> Engine:

