@@ -60,11 +60,12 @@ def kind_of(text: str, metadata: Mapping[str, object]) -> str:
     declared = str(metadata.get("type") or "").strip().lower()
     if declared == "news":
         return ""
-    if declared in STATUTE_TYPES:
-        return "statute" if ARTICLE.search(text) else ""
-    if len(ARTICLE.findall(text)) >= MIN_ARTICLES:
+    if declared in STATUTE_TYPES and ARTICLE.search(text):
         return "statute"
-    if declared == "policy" and len(_POLICY_TOP.findall(text)) >= 2:
+    if declared not in STATUTE_TYPES and len(ARTICLE.findall(text)) >= MIN_ARTICLES:
+        return "statute"
+    # a policy, or a law without articles (an amendment numbered 一、二、 …)
+    if declared in (*STATUTE_TYPES, "policy") and len(_POLICY_TOP.findall(text)) >= 2:
         return "policy"
     return ""
 

@@ -139,3 +139,12 @@ def test_answer_names_the_article_it_quotes():
     assert text.startswith("根据《中华人民共和国民法典》第五十四条，自然人从事工商业经营")
     # a news quote is left as it is
     assert name_article("无关的新闻。[1]", [Claim(n=1, quote="无关的新闻。")], [other, art]) == "无关的新闻。[1]"
+
+
+def test_an_amendment_without_articles_is_cut_at_its_numbered_items():
+    text = ("# 刑法修正案（九）\n\n一、在刑法第三十七条后增加一条，作为第三十七条之一。\n\n"
+            "二、将刑法第三十八条修改为：“判处管制，可以同时禁止犯罪分子从事特定活动。”\n\n三、本修正案自公布之日起施行。\n")
+    doc = Document(page_content=text, metadata={"doc_id": "a", "title": "刑法修正案（九）", "type": "law"})
+    assert kind_of(text, doc.metadata) == "policy"
+    chunks = split_document(doc)
+    assert [c.page_content[:2] for c in chunks if c.metadata["article_path"]] == ["一、", "二、", "三、"]
