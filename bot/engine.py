@@ -214,6 +214,13 @@ class Engine:
         """A document's full text as indexed (citation offsets point into it)."""
         return self.index.document_text(doc_id)
 
+    def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
+        """A statute article in full (a long one is indexed in pieces) and its offset in the document text.
+
+        ``article`` is a citation's ``《title》第N条`` or just ``第N条``.
+        """
+        return self.index.article_text(doc_id, article.rsplit("》", 1)[-1].strip())
+
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)

@@ -157,6 +157,20 @@ class Index:
             text += "\n" * max(0, meta["start"] - len(text)) + body
         return text
 
+    def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
+        """A whole article (all its pieces) and its offset in the document text; None when not indexed."""
+        with self._chroma("reading an article"):
+            res = self.collection.get(where={"$and": [{"doc_id": doc_id}, {"article": article}]},
+                                      include=["documents", "metadatas"])
+        parts = sorted(zip(res["metadatas"], res["documents"], strict=True), key=lambda p: p[0]["start"])
+        if not parts:
+            return None
+        base = int(parts[0][0]["start"])
+        text = ""
+        for meta, body in parts:
+            text += "\n" * max(0, int(meta["start"]) - base - len(text)) + body
+        return text, base
+
     # ---- dense + keyword search ------------------------------------------------------------------
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:

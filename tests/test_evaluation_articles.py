@@ -18,6 +18,7 @@ from bot.evaluation.statutes import in_split, keyword_only, split_of
 from bot.retriever import HybridRetriever
 from tests.conftest import make_settings
 from tests.test_structure import FIXTURES
+from ui import render
 
 GOLD = ["《中华人民共和国民法典》第五十四条", "《个体工商户条例》第二条"]
 
@@ -133,3 +134,17 @@ def test_keyword_only_metrics_over_a_library_without_embedding(tmp_path):
                          encoding="utf-8")
     metrics = keyword_only(questions, FIXTURES, split=None)
     assert metrics["cases"] == 1 and metrics["hit@1"] == 1.0 and metrics["recall@100"] == 1.0
+
+
+def test_a_long_article_cited_by_one_piece_is_shown_in_full(tmp_path, embed_cache_dir):
+    """Chunks of 60 characters cut 第五十六条 at its 款; the chat shows all of it, the quote highlighted."""
+    engine = Engine(make_settings(tmp_path / "data", embed_cache_dir, corpus_dir=FIXTURES, chunk_size=60))
+    engine.ingest()
+    answer = engine.ask("农村承包经营户的债务用什么财产承担？")
+    cited = next(c for c in answer.citations if c.article.endswith("第五十六条"))
+    text, offset = engine.article_text(cited.doc_id, cited.article)
+    assert text.startswith("第五十六条") and text.endswith("（二）经营者转移财产的。") and len(text) > len(cited.text)
+    assert text[cited.start - offset : cited.end - offset] == cited.quote
+    out = render.highlight_html(text, cited.start - offset, cited.end - offset)
+    assert f'<mark class="pqa-hl">{cited.quote}</mark>' in out
+    assert engine.article_text(cited.doc_id, "第九百条") is None
