@@ -65,6 +65,7 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     dropped_citations: int = Field(default=0, description="Citations that failed verification and were removed.")
     notice: str | None = Field(default=None, description="A short note to the user, e.g. a fallback.")
+    refusal_reason: str = Field(default="", description="Why the engine refused (empty when it answered).")
 
     def render(self) -> str:
         """Plain-text answer followed by the numbered source list."""

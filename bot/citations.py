@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 
 from bot.answer import MARKER, Citation
 from bot.claims import unsupported
+from bot.quiet import clean_text
 from bot.structure import article_name
 from bot.text import find_span, normalize, sentence_spans
 
@@ -121,7 +122,7 @@ def check_answer(raw: str, chunks: list[Document]) -> Checked:
     half its character pairs); a sentence is shown only if its quotes and
     numbers occur in the sources it cites.
     """
-    text = normalize_markers(raw).strip()
+    text = clean_text(normalize_markers(raw)).strip()  # a NUL from the model is not shown either
     result = Checked()
     for body, numbers, tail in _units(text):
         if not numbers:

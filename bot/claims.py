@@ -106,7 +106,9 @@ def _quantity_backed(claim: Quantity, sources: str) -> bool:
 
 
 def _word_backed(word: str, sources: str) -> bool:
-    if word.isascii():  # an English word stands for any Chinese word of its kind in the source
+    if word.isascii():  # in the source itself, or else any Chinese word of its kind stands for it
+        if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", sources):
+            return True
         kind = next(k for k, v in _claim_kinds().items() if word in v["en"])
         return any(token in _claim_kinds()[kind]["zh"] for token, _ in _tokens(sources))
     return word in sources
@@ -128,6 +130,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     import jieba
 
     words = [w for w in jieba.lcut(text, HMM=False) if w.strip()]
+    if not words:
+        return []
     nexts = [w[0] if w[0].isalnum() else "" for w in words[1:]] + [""]
     return list(zip(words, nexts, strict=True))
 

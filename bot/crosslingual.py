@@ -27,19 +27,21 @@ _INDEX: dict[str, tuple[str, ...]] | None = None
 _FORMAT = 2  # bump when the parsing below changes what is indexed
 _DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-# Policy and statistics vocabulary that CC-CEDICT glosses differently ("规模: scale; scope").
-SUPPLEMENT: dict[str, tuple[str, ...]] = {
-    "size": ("规模",), "scale": ("规模",), "output": ("产值", "规模"), "value": ("产值", "价值"),
-    "amount": ("金额", "总额"), "total": ("总额", "总计"), "revenue": ("收入", "营收"), "income": ("收入",),
-    "growth": ("增长", "增速"), "grow": ("增长",), "rate": ("增速", "比例"), "rank": ("位列", "位居", "排名"),
-    "ranked": ("位列", "位居"), "subsidy": ("补贴", "补助"), "reward": ("奖励",), "bonus": ("奖励",),
-    "funding": ("资金", "经费"), "support": ("支持", "扶持"), "policy": ("政策", "措施"), "policies": ("政策", "措施"),
-    "measures": ("措施",), "company": ("企业", "公司"), "companies": ("企业", "公司"), "firm": ("企业",),
-    "enterprise": ("企业",), "department": ("部门",), "departments": ("部门",), "target": ("目标", "力争"),
-    "goal": ("目标", "力争"), "voucher": ("券",), "vouchers": ("券",), "computing": ("算力", "计算"),
-    "launched": ("首创", "推出", "发布"), "launch": ("首创", "推出", "发布"), "released": ("发布", "印发"),
-    "issued": ("印发", "发布"), "users": ("用户",), "first": ("首次", "首创", "第一"),
-}
+# Policy and statistics vocabulary that CC-CEDICT glosses differently ("规模: scale; scope"); each entry of
+# bot/data/glossary_en.tsv says where it came from and what is known about it.
+GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en.tsv"
+
+
+def _load_glossary(path: Path = GLOSSARY_PATH) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, chinese, *_ = line.split("\t")
+            out[word] = tuple(chinese.split())
+    return out
+
+
+SUPPLEMENT: dict[str, tuple[str, ...]] = _load_glossary()
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")

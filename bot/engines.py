@@ -49,6 +49,7 @@ class Reply:
     claims: list[Claim] = field(default_factory=list)
     refused: bool = False
     reason: str = ""
+    related: bool = False  # refused, but the claims quote related material ("资料未提及…；资料中相关的内容是：…[1]")
     engine: str = ""
     notice: str | None = None
     dropped: int = 0

@@ -29,16 +29,23 @@ from bot.engines import AnswerEngine, Reply
 from bot.structure import name_article
 from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
 
-# Generic equivalences between how citizens ask and how policy texts are worded.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "公司": ("企业",), "企业": ("公司",), "单位": ("企业",), "钱": ("资金", "元"), "补助": ("补贴", "资助"),
-    "补贴": ("补助", "资金", "支持", "奖励"), "奖励": ("奖", "支持", "补贴"), "奖金": ("奖励",), "资助": ("支持", "补贴"),
-    "扶持": ("支持",), "支持": ("扶持", "补贴"), "多大": ("规模",), "产值": ("规模",), "规模": ("产值",),
-    "办法": ("措施", "政策"), "政策": ("措施",), "文件": ("政策",), "增长": ("增速", "增长率"), "增速": ("增长",),
-    "ai": ("人工智能",), "人工智能": ("ai",), "排名": ("位列", "位居"), "第几": ("位列", "位居"), "数量": ("共有", "家", "项"), "总额": ("总额", "总计"),
-}
+SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
+
+
+def load_synonyms(path: Path = SYNONYMS_PATH) -> dict[str, tuple[str, ...]]:
+    """Word → equivalents from the data file; each entry there says where it came from and what it earns."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, equivalents, *_ = line.split("\t")
+            out[word] = tuple(equivalents.split())
+    return out
+
+
+# How citizens ask vs how documents word it (bot/data/synonyms.tsv).
+SYNONYMS: dict[str, tuple[str, ...]] = load_synonyms()
 GENERIC = STOPWORDS | frozenset(
-    "问 问题 有关 相关 情况 方面 内容 规定 可以 是否 有 拿到 申请 得到 领取 享受 多少钱 一次性 最多 最高 大约 左右 年度 今年 去年 明年".split()
+    "问 问题 时候 有关 相关 情况 方面 内容 规定 可以 是否 有 拿到 申请 得到 领取 享受 多少钱 一次性 最多 最高 大约 左右 年度 今年 去年 明年".split()
 )
 _NOUNISH = ("n", "eng", "i", "j", "l")
 _PROPER = ("nr", "ns", "nt", "nz", "eng")
@@ -78,6 +85,7 @@ class Candidate:
     text: str
     context: str
     previous: str = ""
+    line: int = 0  # line breaks before the sentence in its chunk
     score: float = 0.0
     coverage: float = 0.0
     missing: list[str] = field(default_factory=list)
@@ -91,19 +99,32 @@ class Decision:
     answer: str
     refused: bool
     reason: str = ""
+    related: bool = False  # refused, but the claims quote related material ("资料未提及…；资料中的规定是：…")
+    probability: float | None = None  # the answerability model's estimate that the best sentence answers
+
+
+@dataclass
+class Ranking:
+    """A question's terms and its retrieved sentences, scored; ``best`` is the top one."""
+
+    question: str
+    terms: list[Term]
+    cands: list[Candidate]
+    best: Candidate
+    wants_number: bool
+    wants_date: bool
+    cross: bool
+    chunks: list[Document]
 
 
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
-    def __init__(self, *, idf, embed_passages=None, embed_query=None, min_coverage: float = 0.45,
-                 min_coverage_cross: float = 0.45, dictionary_dir: Path | None = None) -> None:
+    def __init__(self, *, idf, embed_passages=None, embed_query=None, dictionary_dir: Path | None = None) -> None:
         self.dictionary_dir = dictionary_dir  # where the parsed CC-CEDICT is kept (the engine's data folder)
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
-        self.min_coverage = min_coverage
-        self.min_coverage_cross = min_coverage_cross
 
     # ---- question analysis ------------------------------------------------------------------------
 
@@ -182,15 +203,14 @@ class ExtractiveAnswerer:
 
     # ---- answering -----------------------------------------------------------------------------
 
-    def answer(self, question: str, chunks: list[Document]) -> Decision:
-        """Choose the quote(s) for ``question`` from ``chunks`` or refuse."""
+    def rank(self, question: str, chunks: list[Document]) -> Ranking | None:
+        """Score every sentence of ``chunks`` for ``question``; None when there is none."""
         if not chunks or not normalize(question):
-            return Decision([], "", True, "nothing retrieved")
+            return None
         terms = self.terms(question)
         cands = _candidates(chunks)
         if not cands:
-            return Decision([], "", True, "no sentences")
-        cross = not is_cjk(question)
+            return None
         wants_number = bool(_WANTS_NUMBER.search(question))
         wants_date = bool(_WANTS_DATE.search(question))
         for cand in cands:
@@ -205,17 +225,49 @@ class ExtractiveAnswerer:
             cand.score = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
         self._dense_rerank(question, cands)
         best = max(cands, key=lambda c: c.score)
-        reason = self._refusal_reason(terms, best, cross=cross)
-        if not reason and wants_number and not _has_new_number(best.text, question):
+        return Ranking(question=question, terms=terms, cands=cands, best=best, wants_number=wants_number,
+                       wants_date=wants_date, cross=not is_cjk(question), chunks=chunks)
+
+    def answer(self, question: str, chunks: list[Document]) -> Decision:
+        """Choose the quote(s) for ``question`` from ``chunks``, say what is not covered, or refuse.
+
+        Hard vetoes first (a name the sources never mention, no amount or date
+        where one is asked for); then the explicit constraint checks (a year,
+        number, place or kind the question sets must be met by the quoted
+        sentence); then the trained answerability model (``bot.answerability``)
+        decides whether the best sentence answers at all.
+        """
+        from bot.answerability import constraints, model
+
+        ranking = self.rank(question, chunks)
+        if ranking is None:
+            return Decision([], "", True, "nothing retrieved" if not chunks or not normalize(question) else "no sentences")
+        terms, best = ranking.terms, ranking.best
+        reason = self._refusal_reason(terms, best, cross=ranking.cross)
+        if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"
-        if not reason and wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
+        if not reason and ranking.wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
             reason = "the question asks for a date and the best sentence gives none"
         if reason:
             return Decision([], "", True, reason)
-        chosen = self._extend(best, cands, terms)
-        claims = [Claim(n=c.chunk_n, quote=c.text) for c in chosen]
-        text = "".join(f"{c.text}[{c.chunk_n}]" for c in chosen)
-        return Decision(claims, text, False, "")
+        unmet = constraints.unmet(ranking)
+        prob = model().probability(ranking, unmet=len(unmet))
+        if unmet:
+            # The sentence is about the topic but not what was asked (国家标准 for 地方标准):
+            # say so, and cite it only as related material, never as the answer.
+            reason = "the question sets " + "、".join(u.text for u in unmet) + ", which the best sentence does not meet"
+            if model().probability(ranking, unmet=0) >= model().threshold:
+                lead = constraints.not_covered_lead(unmet, ranking.cross)
+                return Decision([Claim(n=best.chunk_n, quote=best.text)], f"{lead}{best.text}[{best.chunk_n}]", True,
+                                reason, related=True, probability=prob)
+            return Decision([], "", True, reason, probability=prob)
+        if prob < model().threshold:
+            return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {model().threshold:.2f}",
+                            probability=prob)
+        chosen = self._extend(best, ranking.cands, terms)
+        # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown
+        quote = chunks[best.chunk_n - 1].page_content[chosen[0].start : chosen[-1].end]
+        return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
 
     def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
@@ -224,8 +276,6 @@ class ExtractiveAnswerer:
         if cross and len(terms) >= 2 and len(terms) - len(best.missing) < 2:
             # dictionary translations are loose: one matching word is not a basis
             return "only one of the question's words is found in the sources"
-        if best.coverage < (self.min_coverage_cross if cross else self.min_coverage):
-            return f"the best sentence covers only {best.coverage:.0%} of the question"
         return ""
 
     def _extend(self, best: Candidate, cands: list[Candidate], terms: list[Term]) -> list[Candidate]:
@@ -234,7 +284,7 @@ class ExtractiveAnswerer:
         idx = cands.index(best)
         if idx + 1 < len(cands):
             nxt = cands[idx + 1]
-            same_chunk = nxt.chunk_n == best.chunk_n
+            same_chunk = nxt.chunk_n == best.chunk_n and nxt.line == best.line  # no line break between them
             if same_chunk and (len(best.text) < 30 or (_CONTINUES.match(nxt.text) and nxt.coverage >= best.coverage * 0.8)):
                 chosen.append(nxt)
         return chosen
@@ -307,7 +357,7 @@ def _candidates(chunks: list[Document]) -> list[Candidate]:
             if sent.lstrip().startswith("#"):
                 prev = sent
                 continue
-            out.append(Candidate(n, s, e, sent, normalize(head), normalize(prev)))
+            out.append(Candidate(n, s, e, sent, normalize(head), normalize(prev), text.count("\n", 0, s)))
             prev = sent
     return out
 
@@ -366,4 +416,4 @@ class ExtractiveEngine(AnswerEngine):
         # an answer quoting an article says which: 根据《…》第N条，…
         text = decision.answer if decision.refused else name_article(decision.answer, decision.claims, chunks, lang=lang)
         yield Reply(text=text, claims=decision.claims, refused=decision.refused, reason=decision.reason,
-                    engine=self.name)
+                    engine=self.name, related=decision.related)

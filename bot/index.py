@@ -12,6 +12,7 @@ Every failure inside Chroma (a stopped server, a damaged store) surfaces as
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -67,22 +68,29 @@ class Index:
 
     def __init__(self, *, settings: Settings, embeddings: E5Embeddings, collection: str | None = None,
                  client: Any = None) -> None:
-        from langchain_chroma import Chroma
-
         load_tokenizer_in_background()
         self.settings = settings
         self.embeddings = embeddings
         self.name = collection or settings.collection
-        self.client = client or make_client(settings)
+        self._own_client = client is None  # a client we made ourselves may be reopened (see ``refresh``)
+        self._open(client or make_client(settings))
+        where = f"{settings.chroma_host}_{settings.chroma_port}" if settings.server_mode else "local"
+        self.bm25 = Bm25Index(settings.data_dir / "bm25" / where / self.name)
+        self._bm25_lock = threading.Lock()  # one keyword-index build at a time; readers never wait for it
+        self._view_lock = threading.Lock()
+        self._writing = 0  # > 0 while this object writes: its own ingest brings everything up to date at the end
+        self._seen_stamp = self._stamp()  # the collection stamp this object's view of Chroma is current with
+
+    def _open(self, client: Any) -> None:
+        from langchain_chroma import Chroma
+
+        self.client = client
         try:
-            self.store = Chroma(client=self.client, collection_name=self.name, embedding_function=embeddings,
+            self.store = Chroma(client=self.client, collection_name=self.name, embedding_function=self.embeddings,
                                 collection_configuration={"hnsw": {"space": "cosine"}})
         except Exception as err:
             raise IndexError_(f"cannot open Chroma collection '{self.name}' ({err}) — check BOT_COLLECTION") from err
         self.collection: Any = self.store._collection  # chromadb's result types are all Optional; checked at run time
-        where = f"{settings.chroma_host}_{settings.chroma_port}" if settings.server_mode else "local"
-        self.bm25 = Bm25Index(settings.data_dir / "bm25" / where / self.name)
-        self._bm25_checked_stamp: str | None = None
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -186,7 +194,7 @@ class Index:
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """``(chunk_id, BM25 score)`` for the best ``k`` keyword matches."""
-        self.ensure_bm25()
+        self.ensure_bm25(wait=False)
         return self.bm25.search(tokenize(query), k)
 
     # ---- writing -----------------------------------------------------------------------------------
@@ -199,9 +207,18 @@ class Index:
         files are gone are pruned.  A file that fails to load is reported and
         its previously indexed chunks are kept.
         """
+        started = time.perf_counter()
+        with self._write_lock():
+            self._catch_up()
+            report = self._ingest_locked(paths, root=root, prune=prune, progress=progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """The collection's write lock, across processes: one ingest or delete at a time."""
         from filelock import FileLock, Timeout
 
-        started = time.perf_counter()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.settings.data_dir / f"ingest-{self.name}.lock"))
         try:
@@ -210,12 +227,20 @@ class Index:
             raise IndexBusyError(
                 f"another ingest is running on collection '{self.name}' (lock {lock.lock_file}) — wait for it to finish"
             ) from err
+        self._writing += 1
         try:
-            report = self._ingest_locked(paths, root=root, prune=prune, progress=progress)
+            yield
         finally:
+            self._writing -= 1
             lock.release()
-        report.seconds = time.perf_counter() - started
-        return report
+
+    def _catch_up(self) -> None:
+        """Before writing: see what other processes wrote since this view was opened."""
+        stamp = self._stamp()
+        if stamp != self._seen_stamp:
+            with self._view_lock:
+                self._reopen()
+                self._seen_stamp = stamp
 
     def _ingest_locked(self, paths, *, root, prune, progress) -> IngestReport:
         corpus = self.settings.corpus_dir
@@ -280,39 +305,94 @@ class Index:
             report.removed.append(doc_id)
 
     def delete_document(self, doc_id: str) -> int:
-        """Remove one document's chunks; returns how many were removed."""
-        with self._chroma("removing a document"):
-            res = self.collection.get(where={"doc_id": doc_id}, include=[])
-            if res["ids"]:
+        """Remove one document's chunks; returns how many were removed.
+
+        The keyword index is rebuilt before this returns, so no question
+        asked afterwards finds the document on either side.
+        """
+        with self._write_lock():
+            self._catch_up()
+            with self._chroma("removing a document"):
+                res = self.collection.get(where={"doc_id": doc_id}, include=[])
+            if not res["ids"]:
+                return 0
+            self._mark_changed()
+            with self._chroma("removing a document"):
                 self.collection.delete(ids=res["ids"])
-        if res["ids"]:
             self._mark_changed()
             self.ensure_bm25()
         return len(res["ids"])
 
-    # ---- BM25 freshness ------------------------------------------------------------------------------
+    # ---- freshness -------------------------------------------------------------------------------------
 
     def _stamp(self) -> str:
-        return str((self.collection.metadata or {}).get("bm25_stamp", ""))
+        """The collection's change stamp, read from Chroma now (one small metadata read)."""
+        with self._chroma("reading the collection"):
+            return str((self.client.get_collection(self.name).metadata or {}).get("bm25_stamp", ""))
 
     def _mark_changed(self) -> None:
         with self._chroma("marking the index changed"):
-            self.collection.modify(metadata={"bm25_stamp": uuid.uuid4().hex})
+            stamp = uuid.uuid4().hex
+            self.collection.modify(metadata={"bm25_stamp": stamp})
         self._refresh_collection()
+        self._seen_stamp = stamp  # our own writes are in our own view
 
     def _refresh_collection(self) -> None:
         with self._chroma("opening the collection"):
             self.collection = self.client.get_collection(self.name)
         self.store._chroma_collection = self.collection
 
-    def ensure_bm25(self, *, progress: ProgressFactory | None = None) -> None:
-        """Load the BM25 index, rebuilding it when Chroma changed since it was built."""
-        if self._bm25_checked_stamp is not None and self.bm25.loaded:
+    def refresh(self) -> None:
+        """Catch up with writes made through another client or process (cheap when nothing changed).
+
+        Every question calls this: when the collection's stamp moved, the
+        embedded store is reopened (a ``PersistentClient`` keeps an in-memory
+        view that does not see another process's new vectors) and the keyword
+        index is reloaded or rebuilt.
+        """
+        if self._writing:
             return
         stamp = self._stamp()
-        if self.bm25.load_if_matches(stamp):
-            self._bm25_checked_stamp = stamp
+        if stamp != self._seen_stamp:
+            with self._view_lock:
+                if stamp != self._seen_stamp and not self._writing:
+                    self._reopen()
+                    self._seen_stamp = stamp
+        self.ensure_bm25(stamp=stamp)
+
+    def _reopen(self) -> None:
+        if self._own_client and not self.settings.server_mode:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # chromadb shares one in-memory system per path and process; drop it so the new client
+            # reads the store afresh (clients still holding the old one keep working)
+            SharedSystemClient._identifier_to_system.pop(str(self.settings.data_dir / "chroma"), None)
+            self._open(make_client(self.settings))
+        else:
+            self._refresh_collection()
+
+    def ensure_bm25(self, *, progress: ProgressFactory | None = None, stamp: str | None = None,
+                    wait: bool = True) -> None:
+        """Make the keyword index match the collection's stamp: load the saved one or build a new one.
+
+        A new index is built fully and then swapped in, one build at a time.
+        With ``wait=False`` (questions) an index already loaded keeps serving
+        while another thread builds or this object writes.
+        """
+        if not wait and self.bm25.loaded and self._writing:
             return
+        stamp = self._stamp() if stamp is None else stamp
+        if self.bm25.stamp == stamp:
+            return
+        if not self._bm25_lock.acquire(blocking=wait or not self.bm25.loaded):
+            return  # another thread is building; the current index serves meanwhile
+        try:
+            if self.bm25.stamp != stamp and not self.bm25.load_if_matches(stamp):
+                self._build_bm25(stamp, progress)
+        finally:
+            self._bm25_lock.release()
+
+    def _build_bm25(self, stamp: str, progress: ProgressFactory | None) -> None:
         total = self.count()
         bar = progress(total=total, desc="keyword index", unit="chunk") if progress and total else None
         # Chunks already tokenised by the last build keep their tokens, so an
@@ -344,9 +424,7 @@ class Index:
         if bar:
             bar.close()
         self.bm25.build(ids, tokens, stamp=stamp, titles=titles)
-        self._bm25_checked_stamp = stamp
 
     def invalidate(self) -> None:
-        """Re-check freshness on next use (after another process ingested)."""
-        self._refresh_collection()
-        self._bm25_checked_stamp = None
+        """Catch up now with writes made elsewhere (``refresh``)."""
+        self.refresh()

@@ -79,7 +79,7 @@ def plan_ingest(loaded: LoadReport, existing: dict[str, dict], *, paths: list[Pa
         doc.metadata["doc_hash"] = layout_hash(doc.metadata["doc_hash"], chunk_size)
     report = IngestReport(files=loaded.files, documents=len(loaded.documents), errors=loaded.errors)
     gone = prunable(existing, loaded, paths) if prune else []
-    docs, copies = skip_copies(dedupe(loaded.documents, report), existing, set(gone), report)
+    docs, copies = skip_copies(dedupe(loaded.documents, existing, set(gone), report), existing, set(gone), report)
     plan = IngestPlan(gone=gone, copies=copies)
     for doc in docs:
         state = existing.get(doc.metadata["doc_id"])
@@ -113,18 +113,52 @@ def inside(path: Path, root: Path) -> bool:
         return False
 
 
-def dedupe(docs: list[Document], report: IngestReport) -> list[Document]:
-    seen: dict[str, str] = {}
-    out = []
-    for doc in docs:
-        did = doc.metadata["doc_id"]
-        if did in seen:
-            report.errors.append(DocumentError(doc.metadata.get("path", did),
-                                               f"document id '{did}' already used by {seen[did]} — rename one of them"))
+def dedupe(docs: list[Document], existing: dict[str, dict], gone: set[str], report: IngestReport) -> list[Document]:
+    """One document per id, and never one that silently replaces another file's document.
+
+    An id stays with the file it is indexed from while that file exists: a
+    document from another file with the same id (a ``.jsonl`` passage id
+    such as "1", or one naming a bundled document) is refused and reported,
+    per file.  Between new documents, one whose id is its own file's path
+    goes before a passage that names it, else the first found keeps the id.
+    """
+    owners = {did: str(state["path"]) for did, state in existing.items() if did not in gone and state.get("path")}
+
+    def owns(doc: Document) -> bool:
+        return _same_file(owners.get(doc.metadata["doc_id"]), doc.metadata.get("path"))
+
+    taken: dict[str, str] = {}
+    refused: dict[tuple[str, str], list[str]] = {}
+    keep: set[int] = set()
+    def passage(doc: Document) -> bool:
+        return str(doc.metadata.get("path", "")).lower().endswith(".jsonl")
+
+    for doc in sorted(docs, key=lambda d: (not owns(d), passage(d))):  # a stable sort
+        did, path = doc.metadata["doc_id"], str(doc.metadata.get("path", doc.metadata["doc_id"]))
+        owner = taken.get(did)
+        if owner is None and did in owners and not owns(doc) and Path(owners[did]).exists():
+            owner = owners[did]
+        if owner is not None:
+            refused.setdefault((path, owner), []).append(did)
             continue
-        seen[did] = doc.metadata.get("path", did)
-        out.append(doc)
-    return out
+        taken[did] = path
+        keep.add(id(doc))
+    for (path, owner), ids in refused.items():
+        named = ", ".join(f"'{i}'" for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        what = f"document id {named} is" if len(ids) == 1 else f"{len(ids)} ids ({named}) are"
+        report.errors.append(DocumentError(path, f"{what} already used by {owner} — not indexed, so that document "
+                                                 "is not overwritten; rename one of them (in a .jsonl, give the "
+                                                 "passages ids of their own)"))
+    return [d for d in docs if id(d) in keep]
+
+
+def _same_file(a: str | Path | None, b: str | Path | None) -> bool:
+    if not a or not b:
+        return False
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def skip_copies(docs: list[Document], existing: dict, gone: set[str],

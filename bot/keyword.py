@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import threading
+import uuid
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,18 +35,48 @@ def load_tokenizer_in_background() -> None:
 
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """One built keyword index: never changed once made, replaced whole (so readers never see half of one)."""
+
+    model: Any  # bm25s.BM25, or None when there are no chunks
+    ids: np.ndarray
+    stamp: str | None
+
+
+_EMPTY = _Snapshot(model=None, ids=np.array([], dtype=object), stamp=None)
+
+
 class Bm25Index:
-    """bm25s over jieba tokens, saved beside the data; holds ids, not texts."""
+    """bm25s over jieba tokens, saved beside the data; holds ids, not texts.
+
+    Safe to share between threads: ``build`` and ``load_if_matches`` make a
+    whole new snapshot and swap it in with one assignment; ``search`` and
+    ``idf`` read one snapshot.  A build is saved to a fresh temporary folder
+    and moved into place under a file lock, so concurrent builders (threads
+    or processes) never write into the same folder.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.model = None
-        self.ids: np.ndarray = np.array([], dtype=object)
-        self.stamp: str | None = None
+        self._snap = _EMPTY
+
+    @property
+    def stamp(self) -> str | None:
+        """The collection stamp this index was built for (None before the first load)."""
+        return self._snap.stamp
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self._snap.ids
+
+    @property
+    def model(self) -> Any:
+        return self._snap.model
 
     @property
     def loaded(self) -> bool:
-        return self.stamp is not None
+        return self._snap.stamp is not None
 
     def matches(self, stamp: str) -> bool:
         return self.stamp == stamp or self._saved_stamp() == stamp
@@ -57,7 +90,14 @@ class Bm25Index:
         except (OSError, ValueError, KeyError):
             return None
 
+    def _lock(self) -> Any:
+        from filelock import FileLock
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.path.with_name(self.path.name + ".lock")))
+
     def load_if_matches(self, stamp: str) -> bool:
+        """Use the saved index if it was built for ``stamp``."""
         if self.stamp == stamp:
             return True
         if not stamp or self._saved_stamp() != stamp:
@@ -65,11 +105,14 @@ class Bm25Index:
         import bm25s
 
         try:
-            self.model = bm25s.BM25.load(str(self.path / "model"), mmap=True, show_progress=False)
-            self.ids = np.array(json.loads((self.path / "ids.json").read_text()), dtype=object)
+            with self._lock():
+                if self._saved_stamp() != stamp:
+                    return False
+                model = bm25s.BM25.load(str(self.path / "model"), mmap=True, show_progress=False)
+                ids = np.array(json.loads((self.path / "ids.json").read_text()), dtype=object)
         except (OSError, ValueError):
             return False
-        self.stamp = stamp
+        self._snap = _Snapshot(model=model, ids=ids, stamp=stamp)
         return True
 
     def token_memo(self) -> _TokenMemo | None:
@@ -87,36 +130,46 @@ class Bm25Index:
             return None
 
     def build(self, ids: list[str], tokens: list[list[str]], *, stamp: str, titles: list[str] | None = None) -> None:
+        """Index ``tokens`` (one list per chunk id), save it for ``stamp``, then swap it in."""
         import bm25s
 
-        self.ids = np.array(ids, dtype=object)
+        model = None
         if ids:
             model = bm25s.BM25()
             model.index(tokens, show_progress=False)
-            self.model = model
-        else:
-            self.model = None
-        self.stamp = stamp
-        if stamp and self.model is not None:
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.mkdir(parents=True, exist_ok=True)
-            self.model.save(str(tmp / "model"), show_progress=False)
-            (tmp / "ids.json").write_text(json.dumps(ids, ensure_ascii=False))
+        snap = _Snapshot(model=model, ids=np.array(ids, dtype=object), stamp=stamp)
+        if stamp and model is not None:
+            self._save(snap, tokens, titles)
+        self._snap = snap
+
+    def _save(self, snap: _Snapshot, tokens: list[list[str]], titles: list[str] | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.", suffix=".tmp", dir=self.path.parent))
+        try:
+            snap.model.save(str(tmp / "model"), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(snap.ids.tolist(), ensure_ascii=False))
             if titles is not None:
                 _save_token_memo(tmp, tokens, titles)
-            (tmp / "meta.json").write_text(json.dumps({"stamp": stamp, "tokenizer": _tokenizer_fingerprint()}))
-            if self.path.exists():
-                shutil.rmtree(self.path)
-            tmp.rename(self.path)
+            (tmp / "meta.json").write_text(json.dumps({"stamp": snap.stamp, "tokenizer": _tokenizer_fingerprint()}))
+            with self._lock():
+                old = self.path.with_name(f"{self.path.name}.{uuid.uuid4().hex}.old")
+                if self.path.exists():
+                    self.path.rename(old)  # readers with the old files mapped keep reading them
+                tmp.rename(self.path)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # only left when something failed before the move
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
-        if self.model is None or not len(self.ids):
+        """``(chunk_id, BM25 score)`` of the best ``k`` chunks sharing a term with ``tokens``."""
+        snap = self._snap
+        if snap.model is None or not len(snap.ids):
             return []
-        vocab = self.model.vocab_dict
+        vocab = snap.model.vocab_dict
         known = [t for t in tokens if t in vocab]
         if not known:
             return []
-        scores = np.asarray(self.model.get_scores(known))
+        scores = np.asarray(snap.model.get_scores(known))
         # Only chunks sharing a term can score, so select among those: numpy's
         # partition of 100k scores, mostly tied zeros, takes ~14 ms; this <1 ms.
         hits = np.flatnonzero(scores > 0)
@@ -125,17 +178,18 @@ class Bm25Index:
             above, tied = hits[scores[hits] > kth], hits[scores[hits] == kth]
             hits = np.concatenate([above, tied[: k - len(above)]])
         hits = hits[np.lexsort((hits, -scores[hits]))]  # best first; equal scores in index order
-        return [(str(self.ids[d]), float(scores[d])) for d in hits]
+        return [(str(snap.ids[d]), float(scores[d])) for d in hits]
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token (0 when unknown)."""
-        if self.model is None:
+        snap = self._snap
+        if snap.model is None:
             return 0.0
-        tid = self.model.vocab_dict.get(token)
+        tid = snap.model.vocab_dict.get(token)
         if tid is None:
             return 0.0
-        df = int(self.model.scores["indptr"][tid + 1] - self.model.scores["indptr"][tid])
-        n = max(len(self.ids), 1)
+        df = int(snap.model.scores["indptr"][tid + 1] - snap.model.scores["indptr"][tid])
+        n = max(len(snap.ids), 1)
         return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
 
 

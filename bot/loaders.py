@@ -24,8 +24,10 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from bot.docx_limits import check_docx
+from bot.encoding import EncodingUnclear, decode_text
 from bot.errors import CorpusError, DocumentError
 from bot.frontmatter import parse_front_matter
+from bot.quiet import clean_text, routed_to_logging
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 MAX_BYTES = 32 * 2**20  # one document file
@@ -149,39 +151,29 @@ def _check_length(path: Path | str, text: str) -> None:
 
 
 def _document(doc_id: str, text: str, meta: dict, path: Path) -> Document:
-    clean = {k: str(meta[k]) for k in _META_KEYS if meta.get(k) not in (None, "")}
+    text = clean_text(text)  # a NUL from a PDF, DOCX or JSON "\u0000" must not reach an answer
+    clean = {k: clean_text(str(meta[k])) for k in _META_KEYS if meta.get(k) not in (None, "")}
     clean.update(doc_id=doc_id, path=str(path), doc_hash=hashlib.sha1(text.encode()).hexdigest()[:16])
     clean.setdefault("type", "news")
     return Document(page_content=text, metadata=clean, id=doc_id)
 
 
 def read_text(path: Path) -> str:
-    """Decode a text file: UTF-8 (with or without BOM), else GB18030, else a detected charset."""
+    """Decode a text file: UTF-8 or a BOM, else the legacy Chinese/Japanese encoding that reads cleanly (``bot.encoding``)."""
     data = path.read_bytes()
     for magic, kind in _MAGIC.items():
         if data.startswith(magic):
             raise DocumentError(path, f"not text: this is {kind}")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DocumentError(path, "looks like a binary file, not text — convert it to .txt/.md/.pdf/.docx")
-    text = _decode(data)
-    if text is None:
-        raise DocumentError(path, "unknown text encoding — save it as UTF-8")
+    try:
+        text, _encoding = decode_text(data)
+    except EncodingUnclear as err:
+        raise DocumentError(path, f"unknown text encoding ({err}) — save it as UTF-8") from err
     if _looks_binary(text):
         raise DocumentError(path, "looks like a binary file, not text (many control characters) — "
                                   "convert it to .txt/.md/.pdf/.docx")
     return text
-
-
-def _decode(data: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    return None if best is None else str(best)
 
 
 def _looks_binary(text: str) -> bool:
@@ -218,9 +210,10 @@ def _load_pdf(path: Path) -> tuple[str, dict]:
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     try:
-        reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.get("/Title") if reader.metadata else None
+        with routed_to_logging("pypdf"):  # its repair notes are not for the CLI's output
+            reader = PdfReader(str(path))  # a PDF locked only against editing opens with the empty password
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = reader.metadata.get("/Title") if reader.metadata else None
     except FileNotDecryptedError as err:
         raise DocumentError(path, "the PDF needs a password to open — save an unprotected copy") from err
     except PdfReadError as err:

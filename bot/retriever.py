@@ -115,7 +115,7 @@ class HybridRetriever(BaseRetriever):
             return query
         from bot.crosslingual import translate
 
-        self.index.ensure_bm25()
+        self.index.ensure_bm25(wait=False)
         known = lambda zh: self.index.bm25.idf(zh) > 0
         extra = [zh for _word, zhs in translate(query, known=known, cache_dir=self.index.settings.data_dir)
                  for zh in zhs]

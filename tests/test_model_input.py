@@ -52,3 +52,32 @@ def test_guard_does_not_change_embeddings_of_characters_it_rewrites():
     for text in ["面积½公顷", "㍿株式会社", "\ufdfb", "⑽条款", "（一）补贴１０００万元"]:
         raw = model.encode([text], True)[0]
         assert np.abs(raw - model.encode([model_safe(text)], True)[0]).max() < 1e-6, text
+
+
+def test_random_text_rich_in_expanding_characters_never_crashes_the_embedder():
+    # every character whose NFKC form is longer than itself, mixed with random code points, in random lengths;
+    # glibc's checking allocator (when present) turns any heap overrun into an abort instead of silent damage
+    code = """
+import random, unicodedata
+from bot.embeddings import E5Embeddings
+rnd = random.Random(12)
+wide = [chr(c) for c in range(0x80, 0x30000) if not 0xD800 <= c < 0xE000
+        and len(unicodedata.normalize("NFKC", chr(c))) > 1]
+def text():
+    return "".join(rnd.choice(wide) if rnd.random() < 0.8 else chr(rnd.randrange(1, 0x30000))
+                   for _ in range(rnd.choice([1, 9, 40, 120])))
+e = E5Embeddings()
+for _ in range(4):
+    batch = [text() for _ in range(8)]
+    e.embed_documents(batch)
+    e.embed_queries(batch[:2])
+print("alive")
+"""
+    import os
+
+    env = dict(os.environ)
+    checker = "/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0"
+    if os.path.exists(checker):
+        env.update(LD_PRELOAD=checker, MALLOC_CHECK_="3")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0 and "alive" in done.stdout, done.stderr[-500:]

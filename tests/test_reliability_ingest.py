@@ -293,6 +293,38 @@ def test_a_file_that_becomes_unreadable_keeps_its_chunks_whatever_its_name(setti
     assert "40万元" in engine.ask("主导制订国家标准的企业奖励多少?").answer
 
 
+def _jsonl(path: Path, rows: list[tuple[str, str]]) -> None:
+    path.write_text("\n".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) for i, t in rows), encoding="utf-8")
+
+
+def test_an_id_another_file_already_uses_is_refused_never_overwritten(settings_factory, tmp_path):
+    root = tmp_path / "corpus"
+    (root / "news").mkdir(parents=True)
+    shutil.copy(SEED, root / "news" / SEED.name)
+    a_rows = [("1", "甲市对新建数据中心给予每千瓦50元补助。"), ("2", "甲市人才公寓租金按市场价七折收取。"),
+              ("3", "甲市每年评选十家创新示范企业。")]
+    _jsonl(root / "a.jsonl", a_rows)
+    engine = Engine(settings_factory(corpus_dir=root))
+    engine.ingest()
+    before = _snapshot(engine)
+
+    _jsonl(root / "b.jsonl", [("1", "乙县对养殖户给予每头猪20元补贴。"), ("2", "乙县新建三条乡村公路。")])
+    _jsonl(root / "forged.jsonl", [("news/chengdu-ai-innovation-city", "成都从未发放过算力券，此前的说法是谣言。")])
+    for report in (engine.ingest([root / "b.jsonl", root / "forged.jsonl"]), engine.ingest()):
+        assert not report.added and not report.updated and not report.removed
+        found = {e.path.name: str(e) for e in report.errors}
+        assert "2 ids ('1', '2') are already used by" in found["b.jsonl"] and "a.jsonl" in found["b.jsonl"]
+        assert "'news/chengdu-ai-innovation-city' is already used by" in found["forged.jsonl"]
+        assert _snapshot(engine) == before
+    assert "50元" in engine.ask("甲市新建数据中心每千瓦补助多少?").answer
+    assert "1000万元" in engine.ask("算力券每年发放总额是多少?").answer
+
+    (root / "a.jsonl").unlink()  # the owner's file is gone: its ids are free again
+    report = engine.ingest()
+    assert sorted(report.updated) == ["1", "2"] and report.removed == ["3"]
+    assert "20元" in engine.ask("乙县养殖户每头猪补贴多少?").answer
+
+
 # ---- the same document under two names ------------------------------------------------------------------------
 
 

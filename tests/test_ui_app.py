@@ -144,7 +144,7 @@ def test_answer_with_citation_then_follow_up(app_env):
 def test_suggestion_click_asks_it_and_new_chat_clears(app_env):
     app_env()
     at = start()
-    next(b for b in at.button if "企业可以获得哪些奖励" in b.label).click()
+    next(b for b in at.button if "企业能获得多少补贴" in b.label).click()
     rerun(at)
     assert len(at.chat_message) == 2 and "万元" in answers(at)[-1]
     next(b for b in at.sidebar.button if b.label == "新对话").click()
@@ -272,6 +272,25 @@ def test_one_sessions_wrong_passwords_do_not_lock_out_a_colleague(app_env):
     assert "尝试次数过多" in texts(guesser.error)  # the guessing session itself stays locked
 
 
+def test_a_guessing_address_is_slowed_one_attempt_at_a_time_not_locked(app_env, monkeypatch):
+    from ui import staff
+
+    app_env(password=PASSWORD)
+    monkeypatch.setattr(staff, "ADDRESS_FREE_FAILURES", 2)
+    monkeypatch.setattr(staff, "ADDRESS_MAX_DELAY", 0.2)
+    for _ in range(3):  # three sessions, one wrong password each: no session is locked, the address is counted
+        login(start(), "views/feedback.py", "guess")
+    gate = staff.address_counter().gate("local")
+    gate.acquire()  # another attempt from the address is in progress
+    try:
+        busy = login(start(), "views/feedback.py")
+        assert "逐个处理" in texts(busy.error) and not busy.get("multiselect")
+    finally:
+        gate.release()
+    colleague = login(start(), "views/feedback.py")  # after the delay, the right password still works
+    assert not colleague.error and colleague.get("multiselect")
+
+
 def test_knowledge_base_upload_list_delete_reindex(app_env, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
@@ -331,6 +350,16 @@ def test_partly_bad_jsonl_keeps_its_passages_and_file_names_stay_text(app_env, t
     assert {"p1", "p2"} <= ids  # ...and a full re-index keeps them
 
 
+def test_knowledge_page_opened_first_builds_the_index(app_env, tmp_path):
+    app_env(data_dir=tmp_path / "data", password=PASSWORD)
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.switch_page("views/knowledge.py").run()  # the first request of a fresh start is the staff page
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert list(at.dataframe[0].value["标题"]) == [TITLE] and "还没有" not in texts(at.info)
+
+
 def test_deleting_needs_a_choice_and_a_confirmation(app_env, tmp_path):
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
@@ -380,3 +409,13 @@ def test_feedback_page_lists_and_exports(app_env, tmp_path, seed_engine):
     assert len(downloads) == 2 and not any(d.proto.disabled for d in downloads)
     at.multiselect[0].set_value(["up"]).run()
     assert list(at.dataframe[0].value["问题"]) == [REWARD_Q]
+
+
+def test_chat_shows_not_covered_form_with_its_source(app_env):
+    """A question the documents cover only in part: the answer says what is missing and cites the related rule."""
+    app_env()
+    at = ask(start(), "对主导制订地方标准的企业奖励多少?")
+    shown = answers(at)[-1]
+    assert shown.startswith('<div class="pqa-answer">') and "资料未提及" in shown
+    assert '<sup class="pqa-ref">[1]</sup>' in shown
+    assert any('<mark class="pqa-hl">' in b and "行业标准" in b for b in bodies(at))

@@ -135,9 +135,9 @@ def show_turn(turn: Turn, index: int) -> None:
         st.caption(t("searched_as", q=render.md_escape(answer.standalone_question)))
     if answer.notice:
         st.info(render.md_escape(answer.notice))
-    if answer.refused:
+    if answer.refused and not answer.citations:
         st.html(render.refusal_html(answer.answer, coverage_hint()))
-    else:
+    else:  # an answer, or "资料未提及…；资料中相关的内容是：…[1]" (refused, citing related material)
         st.html(render.answer_html(answer.answer))
         sources(answer.citations, index)
     feedback(turn, index)

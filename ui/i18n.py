@@ -63,6 +63,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "staff_login": {"zh": "登录", "en": "Sign in"},
     "staff_logout": {"zh": "退出管理", "en": "Sign out"},
     "staff_wrong": {"zh": "密码错误。", "en": "Wrong password."},
+    "staff_busy": {"zh": "该网络地址的登录尝试过多，正在逐个处理，请几秒后再试。",
+                   "en": "Many sign-in attempts from this address; they are taken one at a time — try again in a few "
+                         "seconds."},
     "staff_locked": {"zh": "尝试次数过多，请 {seconds} 秒后再试。", "en": "Too many attempts; try again in {seconds} s."},
     "kb_title": {"zh": "知识库", "en": "Knowledge base"},
     "kb_upload": {"zh": "上传文档（{types}；单个文件不超过 {mb} MB）", "en": "Upload documents ({types}; at most {mb} MB each)"},

@@ -17,7 +17,7 @@ import streamlit as st
 
 from bot.errors import BotError
 from bot.settings import Settings
-from ui import render, staff, state, uploads
+from ui import chat, render, staff, state, uploads
 from ui.i18n import STRINGS, ingest_summary
 from ui.state import StreamlitProgress, t
 
@@ -37,7 +37,10 @@ def main() -> None:
     st.caption(t("kb_corpus_at", path=_md(cfg.corpus_dir)))
     _show_flash()
     try:
-        engine = state.engine(cfg)
+        # Opened first after a start, this page builds the index as the chat would (else it would list nothing).
+        engine = chat.ready_engine(cfg)
+        if engine is None:
+            return
         upload_section(engine, cfg)
         documents_section(engine, cfg)
     except BotError as err:

@@ -6,8 +6,9 @@ the *session* that made them: after ``MAX_FAILURES`` within ``WINDOW`` seconds
 that session waits, twice as long each time.  Staff often share one address
 (an office behind NAT, a proxy), so one person's typos must not lock out the
 others; a guesser opening fresh sessions is slowed per address instead — past
-``ADDRESS_FREE_FAILURES`` wrong passwords from one address, each further try
-from it waits a few seconds (never a lockout).
+``ADDRESS_FREE_FAILURES`` wrong passwords from one address, its attempts go
+through one at a time, each after a delay of up to ``ADDRESS_MAX_DELAY``
+seconds (an attempt arriving meanwhile is asked to retry; never a lockout).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class AttemptLimiter:
     def __init__(self, *, max_failures: int = MAX_FAILURES, window: float = WINDOW, lockout: float = LOCKOUT) -> None:
         self.max_failures, self.window, self.lockout = max_failures, window, lockout
         self._clients: dict[str, _Client] = {}
+        self._gates: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def wait_seconds(self, key: str, *, now: float | None = None) -> int:
@@ -68,6 +70,11 @@ class AttemptLimiter:
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._clients.pop(key, None)
+
+    def gate(self, key: str) -> threading.Lock:
+        """A lock per key, to let one attempt at a time through for ``key``."""
+        with self._lock:
+            return self._gates.setdefault(key, threading.Lock())
 
     def recent_failures(self, key: str, *, now: float | None = None) -> int:
         """Wrong passwords from ``key`` within the window (used to slow an address down, never to lock it)."""
@@ -141,7 +148,24 @@ def _try_login(given: str, expected: str) -> None:
     if wait:
         st.error(t("staff_locked", seconds=wait))
         return
-    time.sleep(address_delay(address_counter().recent_failures(address)))
+    delay = address_delay(address_counter().recent_failures(address))
+    if not delay:
+        _check(given, expected, key=key, address=address)
+        return
+    # A guessing address: one attempt at a time from it, each after the delay, so opening many sessions in
+    # parallel does not multiply the guesses.  Others from that address are asked to retry, never locked out.
+    gate = address_counter().gate(address)
+    if not gate.acquire(blocking=False):
+        st.error(t("staff_busy"))
+        return
+    try:
+        time.sleep(delay)
+        _check(given, expected, key=key, address=address)
+    finally:
+        gate.release()
+
+
+def _check(given: str, expected: str, *, key: str, address: str) -> None:
     if password_ok(given, expected):
         limiter().succeeded(key)
         st.session_state["staff"] = _fingerprint(expected)

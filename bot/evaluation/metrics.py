@@ -48,6 +48,7 @@ class CaseResult(BaseModel):
     question: str
     answer: str
     refused: bool
+    refusal_reason: str = ""
     citations: list[CitationResult] = Field(default_factory=list)
     passed: bool
     checks: dict[str, SerializeAsAny[Check]] = Field(default_factory=dict)

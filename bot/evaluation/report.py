@@ -156,6 +156,8 @@ def fmt(name: str, value: float | None) -> str:
 def describe_failure(case: CaseResult) -> str:
     """A readable account of one case: question, answer, expectation, citations, failed checks."""
     lines = [f"Question: {case.question}", f"Answer:   {case.answer}" + ("  (refused)" if case.refused else "")]
+    if case.refused and case.refusal_reason:
+        lines.append(f"Refused because: {case.refusal_reason}")
     if not case.answerable:
         lines.append("Expected: a refusal")
     if case.expected:
@@ -346,6 +348,8 @@ def _case_html(case: CaseResult) -> str:
     rows = [f'<h3>{e(case.id)} <span class="meta">{"".join(f"<span class=tag>{e(t)}</span>" for t in case.tags)}</span></h3>',
             f'<div><span class="label">Question</span>{e(case.question)}</div>',
             f'<div><span class="label">Answer</span>{e(case.answer)}' + (" <i>(refused)</i>" if case.refused else "") + "</div>"]
+    if case.refused and case.refusal_reason:
+        rows.append(f'<div><span class="label">Refused because</span>{e(case.refusal_reason)}</div>')
     if not case.answerable:
         rows.append('<div><span class="label">Expected</span>a refusal</div>')
     if case.expected:

@@ -1,0 +1,223 @@
+"""Train the answerability model offline: ``python -m bot.answerability.train``.
+
+Data (read in place from ``../shared/bench``; never shipped):
+
+* CMRC 2018 dev, part 1 → training, part 2 → validation (one gold passage per question; Chinese Wikipedia,
+  CC BY-SA 4.0);
+* RGB zh (Chinese news 2022-23, CC BY-NC-SA 4.0): even-numbered questions → training, odd → validation; each is
+  asked twice, once over all its passages and once over its noise passages only (nothing there answers it:
+  the rejection case).
+
+For every question the product's own pipeline runs — chunking, jieba BM25 over the whole corpus (top 5; dense
+retrieval and the dense tie-break are left out so training needs no embeddings), the extractive ranking and the
+constraint checks — and the best sentence is labelled 1 when it contains the gold answer (RGB/CMRC rule:
+every answer group matched).  A standardised logistic regression (scikit-learn) is fitted on the training rows;
+the threshold is the one that maximises ``correct − COST·wrong`` on the validation rows (a wrong answer costs
+``COST`` refusals).  Writes ``bot/answerability/model.json`` and, with ``--report``, the curve data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bot.answerability import FEATURES, MODEL_PATH, Model, features
+from bot.answerability.constraints import unmet
+from bot.chunking import split_document
+from bot.evaluation.matching import groups_missing
+from bot.extractive import ExtractiveAnswerer, _has_new_number
+from bot.keyword import Bm25Index
+from bot.loaders import load_file
+from bot.text import tokenize
+
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
+COST = 2.0  # a confident wrong answer is worse than a refusal: it costs two
+RGB_WEIGHT = 3.0
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class Corpus:
+    """A passage collection chunked and BM25-indexed as the product does it."""
+
+    def __init__(self, path: Path) -> None:
+        docs = load_file(path, root=path.parent)
+        self.chunks = [c for d in docs for c in split_document(d)]
+        self.by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            self.by_doc.setdefault(str(c.metadata["doc_id"]), []).append(i)
+        tokens = [tokenize(f"{c.metadata.get('title', '')} {c.page_content}") for c in self.chunks]
+        self.bm25 = Bm25Index(Path("/nonexistent"))
+        self.bm25.build([str(c.id) for c in self.chunks], tokens, stamp="")
+        self.answerer = ExtractiveAnswerer(idf=self.bm25.idf)
+
+    def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
+        model = self.bm25.model
+        assert model is not None  # built in __init__ from a non-empty corpus
+        known = [t for t in tokenize(question) if t in model.vocab_dict]
+        if not known:
+            return []
+        scores = np.asarray(model.get_scores(known))
+        idx = np.asarray(allowed) if allowed is not None else np.arange(len(scores))
+        top = idx[np.argsort(-scores[idx], kind="stable")[:k]]
+        return [self.chunks[i] for i in top if scores[i] > 0]
+
+
+def row(corpus: Corpus, question: str, groups: list[list[str]], *, allowed: list[int] | None = None,
+        answerable: bool = True) -> dict:
+    """Features, vetoes and label for one question."""
+    chunks = corpus.search(question, allowed=allowed)
+    r = corpus.answerer.rank(question, chunks) if chunks else None
+    if r is None:
+        return {"x": None, "veto": "nothing retrieved", "label": 0, "answerable": answerable}
+    veto = corpus.answerer._refusal_reason(r.terms, r.best, cross=r.cross)
+    if not veto and r.wants_number and not _has_new_number(r.best.text, question):
+        veto = "no amount"
+    if not veto and r.wants_date:
+        from bot.extractive import _DATE, _DAY, _WANTS_DAY
+
+        if not (_DAY if _WANTS_DAY.search(question) else _DATE).search(r.best.text):
+            veto = "no date"
+    chosen = corpus.answerer._extend(r.best, r.cands, r.terms)
+    text = "".join(c.text for c in chosen)
+    found = unmet(r)
+    label = int(answerable and bool(groups) and not groups_missing(text, groups))
+    return {"x": features(r, unmet=len(found)), "x0": features(r, unmet=0), "veto": veto,
+            "unmet": [u.kind for u in found], "label": label, "answerable": answerable}
+
+
+def collect(bench: Path, out: Path, *, limit: int | None = None) -> None:
+    rows: list[dict] = []
+    t0 = time.time()
+    cmrc = Corpus(bench / "cmrc_dev_corpus.jsonl")
+    for part, split in (("cmrc_dev_part1.jsonl", "train"), ("cmrc_dev_part2.jsonl", "val")):
+        for i, case in enumerate(jsonl(bench / part)):
+            if limit and i >= limit:
+                break
+            r = row(cmrc, case["question"], case["answer_groups"])
+            rows.append({**r, "set": "cmrc", "split": split, "id": case["id"]})
+    print(f"cmrc done {time.time() - t0:.0f}s", file=sys.stderr)
+    rgb = Corpus(bench / "rgb_zh_corpus.jsonl")
+    for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
+        if limit and i >= limit:
+            break
+        split = "train" if i % 2 == 0 else "val"
+        every = [j for p in case["passages"] for j in rgb.by_doc.get(p["id"], [])]
+        noise = [j for p in case["passages"] if p.get("label") == "negative" for j in rgb.by_doc.get(p["id"], [])]
+        r = row(rgb, case["question"], case["answer_groups"], allowed=every)
+        rows.append({**r, "set": "rgb", "split": split, "id": case["id"]})
+        if noise:
+            r = row(rgb, case["question"], case["answer_groups"], allowed=noise, answerable=False)
+            rows.append({**r, "set": "rgb-noise", "split": split, "id": case["id"]})
+    print(f"rgb done {time.time() - t0:.0f}s", file=sys.stderr)
+    with gzip.open(out, "wt", encoding="utf-8") as handle:
+        for r in rows:
+            handle.write(json.dumps(r) + "\n")
+
+
+def fit(rows: list[dict]) -> Model:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    train = [r for r in rows if r["split"] == "train" and r["x"] is not None and not r["veto"]]
+    x = np.array([r["x"] for r in train])
+    y = np.array([r["label"] for r in train])
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    # RGB has a tenth of CMRC's questions: its rows weigh RGB_WEIGHT so news questions and the
+    # noise-only rejection cases are not drowned out by encyclopaedia ones
+    weight = np.array([1.0 if r["set"] == "cmrc" else RGB_WEIGHT for r in train])
+    lr = LogisticRegression(C=1.0, max_iter=1000).fit((x - scaler.mean_) / scale, y, sample_weight=weight)
+    model = Model(names=FEATURES, mean=tuple(scaler.mean_.tolist()), scale=tuple(scale.tolist()),
+                  coef=tuple(lr.coef_[0].tolist()), intercept=float(lr.intercept_[0]), threshold=0.5)
+    return model
+
+
+def decide(model: Model, r: dict, threshold: float) -> tuple[bool, float]:
+    """Answered?, and the probability, for a collected row (the engine's decision order)."""
+    if r["x"] is None or r["veto"]:
+        return False, 0.0
+    p = model.predict(r["x"])
+    return (not r["unmet"] and p >= threshold), p
+
+
+def curve(model: Model, rows: list[dict], thresholds: list[float]) -> list[dict]:
+    """Coverage (share answered) and risk (share wrong among answered) at each threshold."""
+    out = []
+    for t in thresholds:
+        answered = correct = 0
+        for r in rows:
+            ok, _ = decide(model, r, t)
+            if ok:
+                answered += 1
+                correct += r["label"]
+        n = len(rows) or 1
+        out.append({"threshold": round(t, 3), "coverage": answered / n, "risk": (answered - correct) / answered
+                    if answered else 0.0, "accuracy": correct / n, "answered": answered, "correct": correct, "n": n})
+    return out
+
+
+def calibration(model: Model, rows: list[dict], bins: int = 10) -> dict:
+    """Expected calibration error and per-bin (mean p, share correct) on rows the model scores."""
+    pairs = [(model.predict(r["x"]), r["label"]) for r in rows if r["x"] is not None and not r["veto"]]
+    table, ece = [], 0.0
+    for b in range(bins):
+        sel = [(p, y) for p, y in pairs if b / bins <= p < (b + 1) / bins or (b == bins - 1 and p == 1.0)]
+        if sel:
+            mp, acc = float(np.mean([p for p, _ in sel])), float(np.mean([y for _, y in sel]))
+            ece += len(sel) / len(pairs) * abs(mp - acc)
+            table.append({"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "n": len(sel), "mean_p": round(mp, 3),
+                          "correct": round(acc, 3)})
+    return {"ece": round(ece, 4), "bins": table}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bench", type=Path, default=BENCH)
+    ap.add_argument("--rows", type=Path, default=Path("/tmp/answerability-rows.jsonl.gz"),
+                    help="collected feature rows (reused when present)")
+    ap.add_argument("--recollect", action="store_true")
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--report", type=Path, help="write curves and calibration as JSON")
+    args = ap.parse_args(argv)
+    if args.recollect or not args.rows.exists():
+        collect(args.bench, args.rows, limit=args.limit)
+    with gzip.open(args.rows, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    random.Random(0).shuffle(rows)
+    model = fit(rows)
+    val = [r for r in rows if r["split"] == "val"]
+    grid = [i / 100 for i in range(5, 96)]
+    best = max(curve(model, val, grid), key=lambda c: (c["correct"] - COST * (c["answered"] - c["correct"]), -c["threshold"]))
+    model = Model(**{**model.__dict__, "threshold": best["threshold"]})
+    data = {"features": list(FEATURES), "mean": model.mean, "scale": model.scale, "coef": model.coef,
+            "intercept": model.intercept, "threshold": model.threshold,
+            "trained_on": "CMRC 2018 dev part 1 + RGB zh even questions (all passages, and noise passages only)",
+            "threshold_from": f"CMRC dev part 2 + RGB zh odd questions: max correct - {COST:g} x wrong",
+            "licence": "derived from CC BY-SA 4.0 (CMRC 2018) and CC BY-NC-SA 4.0 (RGB) data; see docs/answerability.md"}
+    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"threshold {model.threshold} (val coverage {best['coverage']:.3f}, risk {best['risk']:.3f})")
+    if args.report:
+        report = {}
+        for split in ("train", "val"):
+            for name in ("cmrc", "rgb", "rgb-noise"):
+                sel = [r for r in rows if r["split"] == split and r["set"] == name]
+                report[f"{name}/{split}"] = {"curve": curve(model, sel, [i / 20 for i in range(0, 20)]),
+                                             "at_threshold": curve(model, sel, [model.threshold])[0],
+                                             "calibration": calibration(model, sel)}
+        args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The answer decision: answerability model, constraint checks, 'not covered' answers, refusal reasons.
+
+The unit tests use a small invented policy text (not the bundled article) with the real jieba BM25 IDF and the
+shipped model; the dense tie-break is left out there (no embedder), as in training.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.answerability import FEATURES, MODEL_PATH, Model, model
+from bot.citations import Claim
+from bot.engine import shown_only_verified
+from bot.engines import Reply
+from bot.evaluation.golden import GoldenCase
+from bot.evaluation.report import describe_failure
+from bot.evaluation.runner import grade
+from bot.extractive import ExtractiveAnswerer
+from bot.keyword import Bm25Index
+from bot.text import tokenize
+from tests.test_answer import _cli
+
+TEXTS = [
+    "对新认定的市级示范园区，给予园区运营单位200万元一次性奖励。园区须在本市注册。",
+    "2023年，全市软件产业收入达到1200亿元，同比增长12%。软件企业共有2300家。",
+    "市民可通过政务服务网办理居住证，办理时限为5个工作日。",
+]
+NEAR_MISS_KIND = "对新认定的省级示范园区奖励多少?"
+
+
+@pytest.fixture(scope="module")
+def fixture_answerer(tmp_path_factory):
+    chunks = [Document(page_content=t, metadata={"doc_id": f"d{i}", "chunk_id": f"d{i}#0", "title": ""}, id=f"d{i}#0")
+              for i, t in enumerate(TEXTS)]
+    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25"))
+    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+
+    def ask(question: str):
+        ranked = [chunks[i] for i in sorted(range(len(chunks)), key=lambda i: -len(set(tokenize(question)) &
+                                                                                   set(tokenize(TEXTS[i]))))]
+        return ExtractiveAnswerer(idf=bm25.idf).answer(question, ranked)
+
+    return ask
+
+
+def test_answerable_question_is_answered_with_a_probability(fixture_answerer):
+    decision = fixture_answerer("市级示范园区能获得多少奖励?")
+    assert not decision.refused, decision.reason
+    assert "200万元" in decision.answer and decision.probability >= model().threshold
+
+
+def test_near_miss_kind_says_what_is_not_covered(fixture_answerer):
+    decision = fixture_answerer(NEAR_MISS_KIND)
+    assert decision.refused and decision.related
+    assert decision.answer.startswith("资料未提及“省级示范园区”") and "200万元" in decision.answer
+    assert "省级示范园区" in decision.reason
+
+
+def test_near_miss_year_and_amount_are_refused(fixture_answerer):
+    for question in ("2022年全市软件产业收入是多少?", "对新认定的市级示范园区给予500万元奖励的条件是什么?"):
+        decision = fixture_answerer(question)
+        assert decision.refused, question
+        assert decision.reason
+
+
+def test_unrelated_question_is_refused_plainly(fixture_answerer):
+    decision = fixture_answerer("购买新能源汽车的个人有什么补贴?")
+    assert decision.refused and not decision.related and not decision.claims
+
+
+def test_model_file_matches_the_features_and_is_calibrated_on_its_inputs():
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert tuple(data["features"]) == FEATURES and 0 < data["threshold"] < 1
+    m = model()
+    low, high = [0.0] * len(FEATURES), list(m.mean)
+    high[FEATURES.index("coverage")] = 1.0
+    high[FEATURES.index("missing_share")] = 0.0
+    assert m.predict(high) > m.predict(low)
+
+
+def test_model_trained_on_other_features_is_rejected_with_a_clear_error(tmp_path):
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"retrain with python -m bot\.answerability\.train"):
+        Model.load(path)
+
+
+# ---- the engine: "not covered" form, citations, refusal reasons --------------------------------------
+
+LOCAL_STANDARD = "对主导制订地方标准的企业奖励多少?"
+
+
+def _sentences_are_cited(answer) -> None:
+    """Every quoted piece of the answer text lies inside the verified quote of the citation it names."""
+    quotes = {c.n: c.quote for c in answer.citations}
+    body = re.sub(r"^资料未提及[^：]*：|^The documents do not mention[^:]*: ", "", answer.answer)
+    pieces = re.findall(r"(.+?)\[(\d+)\]", body)
+    assert pieces and "".join(p for p, _ in pieces) + "".join(f"[{n}]" for _, n in pieces) != ""
+    for text, n in pieces:
+        assert int(n) in quotes and text in quotes[int(n)], (text, quotes)
+    assert not re.sub(r"(.+?)\[(\d+)\]", "", body).strip()  # nothing shown after the last marker
+
+
+def test_not_covered_answer_cites_the_related_passage(seed_engine):
+    answer = seed_engine.ask(LOCAL_STANDARD)
+    assert answer.refused and answer.answer.startswith("资料未提及“地方标准”")
+    assert len(answer.citations) == 1 and "国际、国家、行业标准" in answer.citations[0].quote
+    assert "地方标准" in answer.refusal_reason
+    _sentences_are_cited(answer)
+
+
+def test_every_answer_sentence_carries_a_verified_citation(seed_engine):
+    for question in ("算力券每年发放总额是多少?", "成都对购买新能源汽车的个人有什么补贴?", "熊猫机器人有多高?",
+                     "机会清单里供给类的有多少项?", LOCAL_STANDARD, "How many AI companies did Chengdu have by November 2023?"):
+        answer = seed_engine.ask(question)
+        if answer.citations:
+            _sentences_are_cited(answer)
+        else:
+            assert answer.refused and "[" not in answer.answer
+
+
+def test_a_quote_that_does_not_verify_is_not_shown():
+    chunks = [Document(page_content="甲城给予每家企业10万元补贴。", metadata={"doc_id": "a", "chunk_id": "a#0"})]
+    reply = Reply(text="甲城给予每家企业10万元补贴。[1]乙城给予20万元。[1]", engine="extractive",
+                  claims=[Claim(1, "甲城给予每家企业10万元补贴。"), Claim(1, "乙城给予20万元。")])
+    assert shown_only_verified(reply, chunks) == 1
+    assert reply.text == "甲城给予每家企业10万元补贴。[1]" and len(reply.claims) == 1
+
+
+def test_refusal_reason_in_json_and_eval_report(seed_engine):
+    refused = seed_engine.ask("深圳的人工智能产业规模是多少?")
+    assert refused.refused and "深圳" in refused.model_dump()["refusal_reason"]
+    assert seed_engine.ask("算力券每年发放总额是多少?").refusal_reason == ""
+    case = GoldenCase(id="x", question="深圳的人工智能产业规模是多少?", answers=["616亿元"])
+    result = grade(case, refused, {}, latency_ms=1.0)
+    assert result.model_dump()["refusal_reason"] == refused.refusal_reason
+    assert "Refused because: " + refused.refusal_reason in describe_failure(result)
+
+
+def test_cli_json_shows_not_covered_form(settings_factory):
+    out = _cli(["ask", LOCAL_STANDARD, "--json"], settings_factory())
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["refused"] is True and data["answer"].startswith("资料未提及") and len(data["citations"]) == 1
+    assert data["refusal_reason"]
+
