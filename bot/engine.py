@@ -28,6 +28,7 @@ from bot.index import Index
 from bot.ingest import IngestReport, ProgressFactory
 from bot.retriever import HybridRetriever
 from bot.settings import Settings
+from bot.structure import article_name
 from bot.text import is_cjk
 
 REFUSAL = {
@@ -100,7 +101,8 @@ class Engine:
 
     def retriever(self, *, k: int | None = None, mode: str = "hybrid") -> HybridRetriever:
         """A LangChain retriever over this engine's index."""
-        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode)  # type: ignore[arg-type]
+        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode,  # type: ignore[arg-type]
+                               article_keyword_weight=self.settings.article_keyword_weight)
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over this index's keyword statistics."""
@@ -227,6 +229,13 @@ class Engine:
         """A document's full text as indexed (citation offsets point into it)."""
         return self.index.document_text(doc_id)
 
+    def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
+        """A statute article in full (a long one is indexed in pieces) and its offset in the document text.
+
+        ``article`` is a citation's ``《title》第N条`` or just ``第N条``.
+        """
+        return self.index.article_text(doc_id, article.rsplit("》", 1)[-1].strip())
+
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)
@@ -263,7 +272,7 @@ def _clean_history(history: Any, *, limit: int) -> History:
 def _retrieved(chunk: Document) -> Retrieved:
     meta = chunk.metadata
     return Retrieved(chunk_id=str(meta.get("chunk_id", chunk.id)), doc_id=str(meta.get("doc_id", "")),
-                     text=chunk.page_content, score=float(meta.get("score") or 0.0))
+                     text=chunk.page_content, score=float(meta.get("score") or 0.0), article=article_name(meta))
 
 
 def _pieces(text: str, size: int = 8) -> Iterator[str]:

@@ -26,6 +26,7 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
+from bot.structure import name_article
 from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
@@ -412,5 +413,7 @@ class ExtractiveEngine(AnswerEngine):
 
     def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
         decision = self.tools.answerer().answer(question, chunks)
-        yield Reply(text=decision.answer, claims=decision.claims, refused=decision.refused, reason=decision.reason,
+        # an answer quoting an article says which: 根据《…》第N条，…
+        text = decision.answer if decision.refused else name_article(decision.answer, decision.claims, chunks, lang=lang)
+        yield Reply(text=text, claims=decision.claims, refused=decision.refused, reason=decision.reason,
                     engine=self.name, related=decision.related)

@@ -31,6 +31,7 @@ from bot.keyword import Bm25Index, load_tokenizer_in_background
 from bot.loaders import load_paths
 from bot.pending import PendingChunks
 from bot.settings import Settings
+from bot.structure import context_line
 from bot.text import tokenize
 
 _PAGE = 2000
@@ -173,6 +174,20 @@ class Index:
             # chunks never overlap and only whitespace lies between them
             text += "\n" * max(0, meta["start"] - len(text)) + body
         return text
+
+    def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
+        """A whole article (all its pieces) and its offset in the document text; None when not indexed."""
+        with self._chroma("reading an article"):
+            res = self.collection.get(where={"$and": [{"doc_id": doc_id}, {"article": article}]},
+                                      include=["documents", "metadatas"])
+        parts = sorted(zip(res["metadatas"], res["documents"], strict=True), key=lambda p: p[0]["start"])
+        if not parts:
+            return None
+        base = int(parts[0][0]["start"])
+        text = ""
+        for meta, body in parts:
+            text += "\n" * max(0, int(meta["start"]) - base - len(text)) + body
+        return text, base
 
     # ---- dense + keyword search ------------------------------------------------------------------
 
@@ -422,7 +437,8 @@ class Index:
         tokens: list[list[str]] = []
         missing: list[int] = []
         for cid, text, meta in self.iter_all(include=("metadatas",) if memo else ("documents", "metadatas")):
-            title = meta.get("title", "")
+            # an article's title and path (《民法典》 总则 › … › 第五十四条) are searchable with its text
+            title = meta.get("title", "") if not meta.get("article_path") else context_line(meta)
             known = memo.get(cid, title) if memo else tokenize(f"{title} {text or ''}")
             if known is None:
                 missing.append(len(ids))

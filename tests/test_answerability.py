@@ -150,3 +150,19 @@ def test_cli_json_shows_not_covered_form(settings_factory):
     assert data["refused"] is True and data["answer"].startswith("资料未提及") and len(data["citations"]) == 1
     assert data["refusal_reason"]
 
+
+
+def test_training_script_runs_on_a_few_benchmark_questions(tmp_path):
+    """The offline training pipeline end to end on 6 questions per set (skips without ../shared/bench)."""
+    from bot.answerability import train
+    from tests.conftest import BENCH, bench_file
+
+    bench_file("cmrc_dev_part1.jsonl")
+    bench_file("rgb_zh.jsonl")
+    out, report = tmp_path / "model.json", tmp_path / "report.json"
+    assert train.main(["--bench", str(BENCH), "--rows", str(tmp_path / "rows.jsonl.gz"), "--limit", "6",
+                       "--out", str(out), "--report", str(report)]) == 0
+    fitted = Model.load(out)
+    assert 0 < fitted.threshold < 1 and len(fitted.coef) == len(FEATURES)
+    curves = json.loads(report.read_text(encoding="utf-8"))
+    assert {"cmrc/val", "rgb/val", "rgb-noise/val"} <= set(curves)

@@ -60,9 +60,11 @@ def _check_sensible(answer: Answer, engine: Engine) -> None:
     """A refusal, or an answer whose every citation is a verbatim quote of the chunk it names."""
     assert isinstance(answer, Answer)
     assert len(answer.question) <= engine.settings.max_question_chars
-    if answer.refused:
-        assert answer.answer in (*REFUSAL.values(), *EMPTY.values()) and not answer.citations
+    if answer.refused and not answer.citations:
+        assert answer.answer in (*REFUSAL.values(), *EMPTY.values())
         return
+    if answer.refused:  # the not-covered form: says what the documents lack, then cites related text
+        assert answer.answer.startswith(("资料未提及", "The documents do not mention")), answer.answer
     assert answer.citations, "an answer must cite"
     stored = engine.index.get([c.chunk_id for c in answer.citations])
     for c in answer.citations:
