@@ -270,6 +270,8 @@ class ExtractiveAnswerer:
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
 
     def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
+        if terms and best.coverage <= 0:
+            return "the best sentence contains none of the question's words"
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"

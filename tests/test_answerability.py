@@ -166,3 +166,17 @@ def test_training_script_runs_on_a_few_benchmark_questions(tmp_path):
     assert 0 < fitted.threshold < 1 and len(fitted.coef) == len(FEATURES)
     curves = json.loads(report.read_text(encoding="utf-8"))
     assert {"cmrc/val", "rgb/val", "rgb-noise/val"} <= set(curves)
+
+
+def test_a_lone_sentence_sharing_no_word_with_the_question_is_never_the_answer():
+    """One retrieved sentence with an amount, none of the question's words: the model alone scored it 0.99."""
+    from langchain_core.documents import Document
+
+    from bot.extractive import ExtractiveAnswerer
+
+    known = {"主导": 1.0, "制订": 1.0, "国际": 1.0, "国家": 1.0, "行业标准": 1.0, "企业": 1.0, "给予": 1.0, "奖励": 1.0}
+    answerer = ExtractiveAnswerer(idf=lambda w: known.get(w, 0.0))
+    chunk = Document(page_content="对主导制订国际、国家、行业标准的企业，分别给予60万元、40万元、25万元的奖励。")
+    decision = answerer.answer("首版次软件产品补贴最高多少?", [chunk])
+    assert decision.refused and not decision.claims
+    assert "none of the question's words" in decision.reason
