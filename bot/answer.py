@@ -34,6 +34,12 @@ class Citation(BaseModel):
     score: float
     source: str = ""
     published: str = ""
+    path: str = Field(default="", description="Where an article sits: 第一编 总则 › 第二章 自然人 › 第五十四条.")
+    article: str = Field(default="", description="The article cited, as 《title》第N条 (empty outside statutes).")
+
+    def label(self) -> str:
+        """``《中华人民共和国民法典》第五十四条`` for an article, else the title."""
+        return self.article or self.title
 
 
 class Retrieved(BaseModel):
@@ -43,6 +49,7 @@ class Retrieved(BaseModel):
     doc_id: str
     text: str
     score: float
+    article: str = Field(default="", description="The article this chunk holds, as 《title》第N条.")
 
 
 class Answer(BaseModel):
@@ -68,6 +75,6 @@ class Answer(BaseModel):
         if self.citations:
             lines.append("")
             for c in self.citations:
-                meta = " — ".join(x for x in (c.title, ", ".join(y for y in (c.source, c.published) if y)) if x)
+                meta = " — ".join(x for x in (c.label(), ", ".join(y for y in (c.source, c.published) if y)) if x)
                 lines.append(f"[{c.n}] {meta} · \"…{c.quote}…\"")
         return "\n".join(lines)

@@ -25,7 +25,7 @@ _STRUCTURE = re.compile(
 _PARA = re.compile(r"\n\s*\n")
 # Bump when chunk boundaries or the text given to the embedder change: indexed
 # documents are then re-chunked and re-embedded on the next ingest.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: statutes and policy documents chunked by article (bot.structure)
 
 
 @dataclass(frozen=True)
@@ -124,11 +124,19 @@ def heading_for(text: str, offset: int) -> str:
 
 def split_document(doc: Document, *, size: int = 300) -> list[Document]:
     """Chunks of one document, each carrying the document's metadata and offsets."""
+    from bot import structure  # imports this module's span helpers
+
     text = doc.page_content
-    spans = chunk_spans(text, size=size)
+    kind = structure.kind_of(text, doc.metadata)
+    if kind:
+        title = structure.cited_title(text, doc.metadata)
+        units = structure.structure_units(text, kind=kind, title=title, size=size)
+        spans = [u.span for u in units]
+    else:
+        spans = chunk_spans(text, size=size)
     seen: dict[str, int] = {}
     chunks = []
-    for span in spans:
+    for n, span in enumerate(spans):
         body = text[span.start : span.end]
         cid = chunk_id(doc.metadata["doc_id"], body)
         seen[cid] = seen.get(cid, -1) + 1
@@ -137,5 +145,7 @@ def split_document(doc: Document, *, size: int = 300) -> list[Document]:
         meta = dict(doc.metadata)
         meta.update(chunk_id=cid, start=span.start, end=span.end, heading=heading_for(text, span.start),
                     doc_chunks=len(spans))
+        if kind:  # the article and where it sits: cited, embedded and keyword-indexed with the text
+            meta.update(cited_title=title, article_path=units[n].path, article=units[n].article)
         chunks.append(Document(page_content=body, metadata=meta, id=cid))
     return chunks

@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from bot.answer import MARKER, Citation
 from bot.claims import unsupported
 from bot.quiet import clean_text
+from bot.structure import article_name
 from bot.text import find_span, normalize, sentence_spans
 
 # [1] in its common variants: 【1】, ［1］, [^1], [资料1], [Source 1], [1, 2], [1、2]
@@ -79,6 +80,8 @@ def make_citation(claim: Claim, chunks: list[Document], *, n: int) -> Citation |
         score=float(meta.get("score") or 0.0),
         source=str(meta.get("source", "")),
         published=str(meta.get("published", "")),
+        path=str(meta.get("article_path", "")),
+        article=article_name(meta),
     )
 
 

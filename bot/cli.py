@@ -115,6 +115,9 @@ def _prepare(engine) -> None:
         print(f"built the index first: {report.summary()}", file=sys.stderr)
         for err in report.errors:
             print(f"error: {err}", file=sys.stderr)
+    notice = engine.indexing_notice()
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
 
 
 @command("ask")

@@ -294,12 +294,12 @@ def graph_path(cache_dir: Path, weights_path: Path) -> Path:
 
 def ensure_graph(cache_dir: Path, weights: E5Weights, weights_path: Path) -> Path:
     """Convert the weights once (atomically: concurrent processes wait for one another) and return the graph."""
-    import onnx
-    from filelock import FileLock
-
     path = graph_path(cache_dir, weights_path)
     if path.exists():
         return path
+    import onnx  # 1.4 s to import: only when converting
+    from filelock import FileLock
+
     cache_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=600):
         if not path.exists():

@@ -71,6 +71,17 @@ class E5Embeddings(Embeddings):
                 self._model, self.runtime_name = _load_runtime(self._runtime, self._model_dir)
             return self._model
 
+    def load_in_background(self) -> None:
+        """Start loading the model (1-2 s) in a thread, so the first question waits less."""
+        if self._model is None:
+            threading.Thread(target=self._load_quietly, name="embedder-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._get_model()
+        except Exception:  # the first real use raises it again, where the user sees it
+            log.debug("background model load failed", exc_info=True)
+
     @property
     def batch_size(self) -> int:
         """Texts per model call (loads the model to know which runtime runs)."""

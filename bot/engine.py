@@ -28,6 +28,7 @@ from bot.index import Index
 from bot.ingest import IngestReport, ProgressFactory
 from bot.retriever import HybridRetriever
 from bot.settings import Settings
+from bot.structure import article_name
 from bot.text import is_cjk
 
 REFUSAL = {
@@ -84,15 +85,24 @@ class Engine:
             return report
 
     def ensure_index(self, *, progress: ProgressFactory | None = None) -> IngestReport | None:
-        """Build the index from the corpus folder when it is empty."""
+        """Build the index from the corpus folder when it is empty (and no ingest is filling it)."""
         with self._lock:
-            if self.index.count() == 0:
+            if self.index.count() == 0 and not self.index.pending_count():
                 return self.ingest(progress=progress)
             return None
 
+    def indexing_notice(self) -> str | None:
+        """Says so while chunks are searchable by keyword only (a large ingest is still embedding them)."""
+        waiting = self.index.pending_count()
+        if not waiting:
+            return None
+        return (f"indexing is still running: {waiting} chunks are found by keyword only until they are embedded "
+                "(if no ingest is running, 'python -m bot ingest' finishes the job)")
+
     def retriever(self, *, k: int | None = None, mode: str = "hybrid") -> HybridRetriever:
         """A LangChain retriever over this engine's index."""
-        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode)  # type: ignore[arg-type]
+        return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode,  # type: ignore[arg-type]
+                               article_keyword_weight=self.settings.article_keyword_weight)
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over this index's keyword statistics."""
@@ -152,7 +162,7 @@ class Engine:
             return state
         t0 = time.perf_counter()
         self.index.refresh()  # another process may have ingested since the last question
-        if self.index.count() == 0:
+        if self.index.count() == 0 and not self.index.pending_count():
             self.ensure_index()
         state["chunks"] = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])
         state["timings"]["retrieve"] = _ms(t0)
@@ -219,6 +229,13 @@ class Engine:
         """A document's full text as indexed (citation offsets point into it)."""
         return self.index.document_text(doc_id)
 
+    def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
+        """A statute article in full (a long one is indexed in pieces) and its offset in the document text.
+
+        ``article`` is a citation's ``《title》第N条`` or just ``第N条``.
+        """
+        return self.index.article_text(doc_id, article.rsplit("》", 1)[-1].strip())
+
     def delete_document(self, doc_id: str) -> int:
         with self._lock:
             return self.index.delete_document(doc_id)
@@ -255,7 +272,7 @@ def _clean_history(history: Any, *, limit: int) -> History:
 def _retrieved(chunk: Document) -> Retrieved:
     meta = chunk.metadata
     return Retrieved(chunk_id=str(meta.get("chunk_id", chunk.id)), doc_id=str(meta.get("doc_id", "")),
-                     text=chunk.page_content, score=float(meta.get("score") or 0.0))
+                     text=chunk.page_content, score=float(meta.get("score") or 0.0), article=article_name(meta))
 
 
 def _pieces(text: str, size: int = 8) -> Iterator[str]:

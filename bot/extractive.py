@@ -26,6 +26,7 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
+from bot.structure import name_article
 from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
@@ -271,6 +272,8 @@ class ExtractiveAnswerer:
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
 
     def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
+        if terms and best.coverage <= 0:
+            return "the best sentence contains none of the question's words"
         must_missing = [t.text for t in terms if t.must and t.text in best.missing]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"
@@ -414,5 +417,7 @@ class ExtractiveEngine(AnswerEngine):
 
     def answer(self, question: str, chunks: list[Document], *, lang: str) -> Iterator[str | Reply]:
         decision = self.tools.answerer().answer(question, chunks)
-        yield Reply(text=decision.answer, claims=decision.claims, refused=decision.refused, reason=decision.reason,
+        # an answer quoting an article says which: 根据《…》第N条，…
+        text = decision.answer if decision.refused else name_article(decision.answer, decision.claims, chunks, lang=lang)
+        yield Reply(text=text, claims=decision.claims, refused=decision.refused, reason=decision.reason,
                     engine=self.name, related=decision.related)

@@ -38,12 +38,18 @@ def parse_front_matter(path: Path, block: str, *, fields: tuple[str, ...]) -> di
     meta = meta or {}
     if not isinstance(meta, dict):
         raise DocumentError(path, "front matter must be a mapping of key: value lines")
+    check_fields(path, meta, fields, what="front matter field")
+    return meta
+
+
+def check_fields(where: Path | str, meta: dict[str, Any], fields: tuple[str, ...], *, what: str,
+                 max_chars: int = MAX_VALUE_CHARS) -> None:
+    """Each of ``fields`` present in ``meta`` is one scalar of at most ``max_chars`` characters."""
     for key in fields:
         value = meta.get(key)
         if value is not None and not isinstance(value, _SCALARS):
-            raise DocumentError(path, f"front matter field '{key}' must be one value, not a "
-                                      f"{'list' if isinstance(value, list) else 'mapping'} — write it on one line")
-        if value is not None and len(str(value)) > MAX_VALUE_CHARS:
-            raise DocumentError(path, f"front matter field '{key}' is {len(str(value)):,} characters, over the "
-                                      f"{MAX_VALUE_CHARS:,}-character limit — shorten it")
-    return meta
+            raise DocumentError(where, f"{what} '{key}' must be one value, not a "
+                                       f"{'list' if isinstance(value, list) else 'mapping'} — write it on one line")
+        if value is not None and len(str(value)) > max_chars:
+            raise DocumentError(where, f"{what} '{key}' is {len(str(value)):,} characters, over the "
+                                       f"{max_chars:,}-character limit — shorten it")

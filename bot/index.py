@@ -29,7 +29,9 @@ from bot.errors import BotError, IndexBusyError, IndexError_
 from bot.ingest import IngestReport, ProgressFactory, embed_text, groups, inside, plan_ingest
 from bot.keyword import Bm25Index, load_tokenizer_in_background
 from bot.loaders import load_paths
+from bot.pending import PendingChunks
 from bot.settings import Settings
+from bot.structure import context_line
 from bot.text import tokenize
 
 _PAGE = 2000
@@ -68,6 +70,7 @@ class Index:
     def __init__(self, *, settings: Settings, embeddings: E5Embeddings, collection: str | None = None,
                  client: Any = None) -> None:
         load_tokenizer_in_background()
+        embeddings.load_in_background()
         self.settings = settings
         self.embeddings = embeddings
         self.name = collection or settings.collection
@@ -75,6 +78,7 @@ class Index:
         self._open(client or make_client(settings))
         where = f"{settings.chroma_host}_{settings.chroma_port}" if settings.server_mode else "local"
         self.bm25 = Bm25Index(settings.data_dir / "bm25" / where / self.name)
+        self.pending = PendingChunks(settings.data_dir / "pending" / where / f"{self.name}.sqlite3")
         self._bm25_lock = threading.Lock()  # one keyword-index build at a time; readers never wait for it
         self._view_lock = threading.Lock()
         self._writing = 0  # > 0 while this object writes: its own ingest brings everything up to date at the end
@@ -118,13 +122,20 @@ class Index:
             return self.collection.count()
 
     def get(self, ids: Sequence[str]) -> dict[str, Document]:
-        """Chunks by id (missing ids are left out)."""
+        """Chunks by id, from Chroma or else from those still waiting for vectors (missing ids are left out)."""
         if not ids:
             return {}
         with self._chroma("reading chunks"):
             res = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        return {i: Document(page_content=t, metadata=m or {}, id=i)
-                for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)}
+        found = {i: Document(page_content=t, metadata=m or {}, id=i)
+                 for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)}
+        if len(found) < len(set(ids)):
+            found.update(self.pending.get([i for i in ids if i not in found]))
+        return found
+
+    def pending_count(self) -> int:
+        """Chunks found by keyword but not yet by meaning (an ingest is embedding them, or was interrupted)."""
+        return self.pending.count()
 
     def iter_all(self, include: Sequence[str] = ("metadatas",)) -> Iterable[tuple[str, str | None, dict]]:
         """Every chunk, page by page: ``(id, text or None, metadata)``."""
@@ -163,6 +174,20 @@ class Index:
             # chunks never overlap and only whitespace lies between them
             text += "\n" * max(0, meta["start"] - len(text)) + body
         return text
+
+    def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
+        """A whole article (all its pieces) and its offset in the document text; None when not indexed."""
+        with self._chroma("reading an article"):
+            res = self.collection.get(where={"$and": [{"doc_id": doc_id}, {"article": article}]},
+                                      include=["documents", "metadatas"])
+        parts = sorted(zip(res["metadatas"], res["documents"], strict=True), key=lambda p: p[0]["start"])
+        if not parts:
+            return None
+        base = int(parts[0][0]["start"])
+        text = ""
+        for meta, body in parts:
+            text += "\n" * max(0, int(meta["start"]) - base - len(text)) + body
+        return text, base
 
     # ---- dense + keyword search ------------------------------------------------------------------
 
@@ -240,23 +265,39 @@ class Index:
         if root is None:
             root = corpus if all(inside(p, corpus) for p in paths) else (paths[0] if paths[0].is_dir() else paths[0].parent)
         existing = self.documents()
+        # Chunks a killed ingest left waiting: this plan re-adds those still wanted (their vectors are cached).
+        had_pending = self.pending.clear()
         plan, report = plan_ingest(load_paths(paths, root=root), existing, paths=paths, prune=bool(prune),
                                    chunk_size=self.settings.chunk_size)
         if plan.writes:
             # Before the first write: a run killed from here on leaves a stamp
             # no saved BM25 index matches, so the next run rebuilds it.
             self._mark_changed()
+        if sum(len(chunks) for _doc, chunks, _state in plan.todo) >= self.settings.keyword_first_chunks:
+            self._keyword_first(plan.todo, progress)
         self._write(plan.todo, report, progress)
         self._delete_documents([*plan.gone, *plan.copies], existing, report)
-        if report.changed or not self.bm25.matches(self._stamp()):
+        if report.changed or had_pending or not self.bm25.matches(self._stamp()):
             self._mark_changed()
             self.ensure_bm25(progress=progress)
         report.chunks_total = self.count()
         return report
 
+    def _keyword_first(self, todo, progress) -> None:
+        """Make the new chunks searchable by keyword before embedding them (a large ingest takes a while)."""
+        started = time.perf_counter()
+        self.pending.put_many([c for _doc, chunks, _state in todo for c in chunks])
+        self._mark_changed()
+        self.ensure_bm25(progress=progress)
+        if progress:
+            bar = progress(total=0, desc=f"keyword search ready after {time.perf_counter() - started:.0f} s; "
+                           "embedding the chunks now", unit="chunk")
+            bar.close()
+
     def _write(self, todo, report: IngestReport, progress) -> None:
         total = sum(len(chunks) for _doc, chunks, _state in todo)
         bar = progress(total=total, desc="embedding chunks", unit="chunk") if progress and total else None
+        docs_done = 0
         stats = EmbedStats()  # this ingest's own counts: a question asked meanwhile does not touch them
         try:
             for group in groups(todo, _WRITE_BATCH):
@@ -277,8 +318,13 @@ class Index:
                     stale = sorted({i for _doc, _chunks, state in group if state for i in state["ids"]} - set(ids))
                     if stale:
                         self.collection.delete(ids=stale)
+                self.pending.delete(ids)
                 for doc, _chunks, state in group:
                     (report.updated if state else report.added).append(doc.metadata["doc_id"])
+                docs_done += len(group)
+                postfix = getattr(bar, "set_postfix_str", None)  # tqdm: documents beside the chunk count and ETA
+                if postfix:
+                    postfix(f"{docs_done}/{len(todo)} documents", refresh=False)
         finally:
             if bar:
                 bar.close()
@@ -299,6 +345,9 @@ class Index:
             self._catch_up()
             with self._chroma("removing a document"):
                 res = self.collection.get(where={"doc_id": doc_id}, include=[])
+            if self.pending.delete_document(doc_id) and not res["ids"]:
+                self._mark_changed()
+                self.ensure_bm25()
             if not res["ids"]:
                 return 0
             self._mark_changed()
@@ -378,7 +427,7 @@ class Index:
             self._bm25_lock.release()
 
     def _build_bm25(self, stamp: str, progress: ProgressFactory | None) -> None:
-        total = self.count()
+        total = self.count() + self.pending.count()
         bar = progress(total=total, desc="keyword index", unit="chunk") if progress and total else None
         # Chunks already tokenised by the last build keep their tokens, so an
         # edit re-tokenises only its own chunks, not the whole collection.
@@ -388,7 +437,8 @@ class Index:
         tokens: list[list[str]] = []
         missing: list[int] = []
         for cid, text, meta in self.iter_all(include=("metadatas",) if memo else ("documents", "metadatas")):
-            title = meta.get("title", "")
+            # an article's title and path (《民法典》 总则 › … › 第五十四条) are searchable with its text
+            title = meta.get("title", "") if not meta.get("article_path") else context_line(meta)
             known = memo.get(cid, title) if memo else tokenize(f"{title} {text or ''}")
             if known is None:
                 missing.append(len(ids))
@@ -397,6 +447,16 @@ class Index:
             ids.append(cid)
             titles.append(title)
             tokens.append(known or [])
+        in_chroma = set(ids)
+        for cid, text, meta in self.pending.items():  # chunks an ingest has not embedded yet
+            if cid in in_chroma:
+                continue
+            title = meta.get("title", "")
+            tokens.append((memo.get(cid, title) if memo else None) or tokenize(f"{title} {text}"))
+            ids.append(cid)
+            titles.append(title)
+            if bar:
+                bar.update(1)
         for b in range(0, len(missing), _PAGE):
             page = missing[b : b + _PAGE]
             found = self.get([ids[i] for i in page])

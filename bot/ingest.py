@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from bot.chunking import LAYOUT_VERSION, split_document
 from bot.errors import DocumentError
 from bot.loaders import LoadReport
+from bot.structure import context_line
 
 ProgressFactory = Callable[..., Any]
 
@@ -216,6 +217,5 @@ def layout_hash(text_hash: str, chunk_size: int) -> str:
 
 
 def embed_text(chunk: Document) -> str:
-    meta = chunk.metadata
-    head = " ".join(x for x in (meta.get("title", ""), meta.get("heading", "")) if x)
+    head = context_line(chunk.metadata)  # title + heading; for an article, title + path
     return f"{head}\n{chunk.page_content}" if head else chunk.page_content

@@ -13,6 +13,7 @@ import json
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -159,6 +160,16 @@ class Bm25Index:
             shutil.rmtree(old, ignore_errors=True)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # only left when something failed before the move
+        self._remove_leftovers()
+
+    def _remove_leftovers(self, *, older_than: float = 3600.0) -> None:
+        """Folders a killed build left behind (a build in progress is younger than this)."""
+        for left in self.path.parent.glob(f"{self.path.name}.*"):
+            try:
+                if left.is_dir() and left.suffix in (".tmp", ".old") and time.time() - left.stat().st_mtime > older_than:
+                    shutil.rmtree(left, ignore_errors=True)
+            except OSError:
+                continue
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         """``(chunk_id, BM25 score)`` of the best ``k`` chunks sharing a term with ``tokens``."""

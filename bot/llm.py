@@ -174,7 +174,9 @@ def condense(model: BaseChatModel, question: str, history: list[tuple[str, str]]
         turns.append(HumanMessage(text) if role == "user" else AIMessage(text))
     turns.append(HumanMessage(question))
     try:
-        out = model.invoke(turns)
+        (out,) = within((model.invoke(turns) for _ in range(1)), seconds=_total_seconds(model))
+    except TimeoutError as err:  # retries included, the rewrite may not take longer than BOT_OPENAI_TIMEOUT
+        raise unavailable("timeout", str(err)) from err
     except Exception as err:
         raise classify(err) from err
     return _standalone(str(out.content), question=question, history=history)

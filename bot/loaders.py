@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 from bot.docx_limits import check_docx
 from bot.encoding import EncodingUnclear, decode_text
 from bot.errors import CorpusError, DocumentError
-from bot.frontmatter import parse_front_matter
+from bot.frontmatter import check_fields, parse_front_matter
 from bot.quiet import clean_text, routed_to_logging
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
@@ -284,8 +284,12 @@ def _jsonl_row(path: Path, lineno: int, raw: bytes, seen: dict[str, int]) -> Doc
         raise DocumentError(where, f"not valid JSON ({err.msg}) — one object per line") from err
     except UnicodeEncodeError as err:
         raise DocumentError(where, "invalid Unicode escape (a lone surrogate such as \\ud800) — fix the line") from err
+    except RecursionError as err:  # brackets nested thousands deep: this line only, not the whole ingest
+        raise DocumentError(where, "nested too deeply — one flat {\"id\", \"text\"} object per line") from err
     if not isinstance(row, dict) or not str(row.get("text") or "").strip():
         raise DocumentError(where, "missing 'text' — each line needs {\"id\", \"text\", \"title\"?}")
+    check_fields(where, row, ("id", *_META_KEYS), what="field")
+    check_fields(where, row, ("text",), what="field", max_chars=MAX_CHARS)
     pid = str(row.get("id") or "").strip()
     if not pid:
         raise DocumentError(where, "missing 'id' — each line needs {\"id\", \"text\", \"title\"?}")

@@ -8,6 +8,7 @@ numbers, names and policy terms that embeddings blur.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
@@ -23,13 +24,18 @@ RRF_K = 60
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="keyword-search")
 
 
-def rrf(rankings: list[list[str]], *, k: int = RRF_K, weights: list[float] | None = None) -> dict[str, float]:
-    """Reciprocal rank fusion of several ranked id lists."""
+def rrf(rankings: list[list[str]], *, k: int = RRF_K, weights: list[float] | None = None,
+        weight_of: Callable[[int, str], float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion of several ranked id lists.
+
+    ``weights`` weigh whole rankings; ``weight_of(ranking_index, id)`` further weighs single entries.
+    """
     weights = weights or [1.0] * len(rankings)
     fused: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
+    for n, (ranking, weight) in enumerate(zip(rankings, weights, strict=True)):
         for rank, doc_id in enumerate(ranking):
-            fused[doc_id] = fused.get(doc_id, 0.0) + weight / (k + rank + 1)
+            w = weight * (weight_of(n, doc_id) if weight_of else 1.0)
+            fused[doc_id] = fused.get(doc_id, 0.0) + w / (k + rank + 1)
     return fused
 
 
@@ -46,6 +52,11 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     fetch_k: int = 30
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    # Citizens ask about an article in words it does not use ("老板不给交社保"), so for
+    # articles the keyword ranking may deserve less weight than the dense one; news and
+    # passages always keep equal weights.  On the statute validation split equal weights
+    # did as well as any lower one (docs/evaluation.md), so 1.0 is the default.
+    article_keyword_weight: float = 1.0
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return self.search(query, k=self.k)
@@ -67,9 +78,15 @@ class HybridRetriever(BaseRetriever):
             sparse = keyword.result()
         elif self.mode == "bm25":
             sparse = self._keyword_search(query, fetch)
-        fused = rrf([[i for i, _ in dense], [i for i, _ in sparse]])
+        rankings = [[i for i, _ in dense], [i for i, _ in sparse]]
+        chunks: dict[str, Document] = {}
+        if self.mode == "hybrid" and self.article_keyword_weight != 1.0 and sparse:
+            chunks = self.index.get(sorted({*rankings[0], *rankings[1]}))
+            fused = rrf(rankings, weights=[1.0, 1.0], weight_of=self._keyword_weight(chunks))
+        else:
+            fused = rrf(rankings)
         top = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        chunks = self.index.get(top)
+        chunks = chunks or self.index.get(top)
         dense_s, sparse_s = dict(dense), dict(sparse)
         out = []
         for cid in top:
@@ -79,6 +96,15 @@ class HybridRetriever(BaseRetriever):
             doc.metadata.update(score=round(fused[cid], 6), dense_score=dense_s.get(cid), bm25_score=sparse_s.get(cid))
             out.append(doc)
         return out
+
+    def _keyword_weight(self, chunks: dict[str, Document]) -> Callable[[int, str], float]:
+        """Per ranking and chunk: the keyword ranking (1) counts ``article_keyword_weight`` for articles."""
+        def weight(ranking: int, chunk_id: str) -> float:
+            doc = chunks.get(chunk_id)
+            is_article = doc is not None and bool(doc.metadata.get("article"))
+            return self.article_keyword_weight if ranking == 1 and is_article else 1.0
+
+        return weight
 
     def _keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         return self.index.keyword_search(self._keyword_query(query), k)

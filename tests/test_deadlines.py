@@ -92,3 +92,13 @@ def test_the_chroma_timeout_reaches_the_http_session(chroma_server, settings_fac
     host, port = chroma_server
     client = make_client(settings_factory(chroma_host=host, chroma_port=port, chroma_timeout=7))
     assert client._server._session.timeout.read == 7
+
+
+def test_a_stalled_follow_up_rewrite_is_cut_at_the_total_timeout_retries_included(openai_engine, fake):
+    fake.script(Reply(delay=4), Reply(delay=4), Reply(delay=4))  # each attempt stalls past its own read timeout
+    engine = openai_engine(openai_timeout=1.5, openai_retries=2)
+    history = [("user", QUESTION), ("assistant", "成都每年发放的算力券总额不超过1000万元。[1]")]
+    started = time.perf_counter()
+    answer = engine.ask("那国家标准呢?", history=history)
+    assert time.perf_counter() - started < 6  # three attempts of 1.5 s plus backoff took 9 s
+    assert answer.engine == "extractive" and answer.notice and "超时" in answer.notice

@@ -154,3 +154,17 @@ def test_questions_from_8_threads_during_an_ingest_and_a_delete(settings_factory
     assert set(map(str, engine.index.bm25.ids)) == _chroma_ids(engine) and engine.index.count() == len(_chroma_ids(engine))
     assert "85万元" not in engine.ask(STANDARDS_Q).answer
     assert f"{100 + 41}万元" in engine.ask(f"编号{stamp}的第42项专项资金每年安排多少?").answer
+
+
+def test_a_killed_build_leaves_no_folder_behind_for_long(settings_factory, corpus):
+    engine = Engine(settings_factory(corpus_dir=corpus))
+    engine.ingest()
+    folder = engine.index.bm25.path
+    stale, fresh = folder.with_name(folder.name + ".x1.tmp"), folder.with_name(folder.name + ".x2.tmp")
+    for left in (stale, fresh):
+        left.mkdir()
+        (left / "ids.json").write_text("[]")
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    engine.delete_document("standards")  # rebuilds and saves the keyword index
+    assert not stale.exists() and fresh.exists()  # a folder this young may be another build in progress
+    assert not list(folder.parent.glob(f"{folder.name}.*.old"))

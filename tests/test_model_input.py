@@ -32,7 +32,7 @@ def test_no_character_expands_beyond_its_bytes_after_the_guard():
 
 def test_guard_keeps_ordinary_text_and_repairs_what_cannot_be_encoded():
     text = "（一）首版次软件最高补贴1000万元。ＡＢＣ１２３ English, 한국어, 日本語"
-    assert model_safe(text) is text or model_safe(text) == text
+    assert model_safe(text) == text
     assert model_safe("a\x00b\ud800c") == "a b\ufffdc"
     assert model_safe(CRASHER) == unicodedata.normalize("NFKC", CRASHER)
 

@@ -177,3 +177,13 @@ def test_names_too_long_for_the_file_system_never_raise(tmp_path):
     assert moved.is_file() and len(moved.name.encode()) <= 255
     moved_again = move_aside(store_upload(tmp_path, long_id + ".md", b"x", max_bytes=10).path, tmp_path / "trash")
     assert moved_again.is_file() and moved_again != moved
+
+
+def test_an_article_citation_is_labelled_by_its_article():
+    cited = _citation(title="中华人民共和国民法典 总则", article="《中华人民共和国民法典》第五十四条",
+                      path="总则 › 第二章 自然人 › 第五十四条", source="国家法律法规数据库", published="")
+    assert render.source_label(cited) == "[1] 《中华人民共和国民法典》第五十四条 · 国家法律法规数据库"
+    # the chat shows the whole article (the cited chunk) with the quote highlighted
+    article = "第五十四条 自然人从事工商业经营，经依法登记，为个体工商户。个体工商户可以起字号。"
+    out = render.chunk_html(cited.model_copy(update={"text": article, "quote": "为个体工商户"}))
+    assert '<mark class="pqa-hl">为个体工商户</mark>' in out and out.count("第五十四条") == 1

@@ -63,6 +63,9 @@ def ready_engine(cfg: Settings) -> Engine | None:
                 st.toast(t("index_built", summary=ingest_summary(report, state.lang())))
                 for err in report.errors:
                     st.warning(render.md_escape(err))
+        waiting = engine.index.pending_count()
+        if waiting:
+            st.info(t("indexing_running", n=waiting))
         return engine
     except BotError as err:
         st.error(render.md_escape(err))
@@ -161,9 +164,24 @@ def sources(citations: list[Citation], index: int) -> None:
     st.caption(t("sources"))
     for c in citations:
         with st.expander(render.source_label(c)):
-            st.html(render.chunk_html(c))
+            if c.path:  # where the article sits: 总则 › 第二章 自然人 › 第五十四条
+                st.caption(render.md_escape(c.path))
+            st.html(article_html(c))
             if st.button(t("open_document"), key=f"doc-{index}-{c.n}"):
                 document_dialog(c.doc_id, c.start, c.end, c.title or c.doc_id)
+
+
+def article_html(c: Citation) -> str:
+    """An article cited in full with the quote highlighted; any other source as its cited chunk."""
+    if c.article:
+        try:
+            found = state.engine().article_text(c.doc_id, c.article)
+        except BotError:
+            found = None
+        if found is not None:
+            text, offset = found
+            return render.highlight_html(text, c.start - offset, c.end - offset)
+    return render.chunk_html(c)
 
 
 @st.dialog(" ", width="large")

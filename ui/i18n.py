@@ -31,6 +31,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "building_index_start": {"zh": "正在准备索引（首次启动时需先为资料库建立索引）…",
                              "en": "Preparing the index (the first start builds it from the documents)…"},
     "index_built": {"zh": "索引已建立：{summary}", "en": "Index built: {summary}"},
+    "indexing_running": {"zh": "索引仍在进行：还有 {n} 个片段暂时只能按关键词检索，嵌入完成后即可按语义检索。",
+                         "en": "Indexing is still running: {n} chunks are found by keyword only until they are embedded."},
     "empty_corpus": {"zh": "资料库中还没有文档。请工作人员在“知识库”页面上传文件，或把文件放入 {path} 后重新索引。",
                      "en": "No documents are indexed yet. Staff can upload files on the Knowledge base page, "
                            "or put files in {path} and re-index."},

@@ -152,8 +152,8 @@ SCROLL_TO_QUOTE = """<script>
 
 
 def source_label(citation: Citation) -> str:
-    """``[n] title · source · date``, safe for a Markdown label."""
-    parts = [citation.title or citation.doc_id, citation.source, citation.published]
+    """``[n] title · source · date`` (``[n] 《title》第N条 · …`` for an article), safe for a Markdown label."""
+    parts = [citation.label() or citation.doc_id, citation.source, citation.published]
     return f"[{citation.n}] " + " · ".join(md_escape(p) for p in parts if p)
 
 
@@ -178,7 +178,7 @@ def conversation_markdown(turns: Sequence[ExportTurn], *, title: str, labels: di
             lines += [f"**{labels['sources']}**", ""]
             for c in answer.citations:
                 meta = ", ".join(md_escape_export(x) for x in (c.source, c.published) if x)
-                lines.append(f"{c.n}. {md_escape_export(c.title or c.doc_id)}" + (f" ({meta})" if meta else ""))
+                lines.append(f"{c.n}. {md_escape_export(c.label() or c.doc_id)}" + (f" ({meta})" if meta else ""))
                 lines.append(f"    > {md_escape_export(c.quote.replace(chr(10), ' '))}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

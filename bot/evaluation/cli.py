@@ -20,6 +20,7 @@ from bot.evaluation.report import (
     to_junit,
 )
 from bot.evaluation.runner import RunInfo, open_engine, run_eval, verify_case
+from bot.evaluation.statutes import SPLITS, split_of
 from bot.settings import Settings
 
 
@@ -32,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=_positive, help="chunks retrieved per question (default: BOT_K)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid", help="retrieval (ablation)")
     p.add_argument("--limit", type=_positive, help="evaluate only the first N cases")
+    p.add_argument("--split", choices=SPLITS, help="only one side of the fixed train/validation split "
+                   "(one case in five, by id hash, is validation)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the JSON report")
     p.add_argument("--junit", type=Path, metavar="OUT", help="write JUnit XML (one testcase per question)")
     p.add_argument("--html", type=Path, metavar="OUT", help="write a self-contained HTML report")
@@ -85,7 +88,8 @@ def _eval(args: argparse.Namespace) -> int:
     golden = load_golden(args.golden)
     for warning in golden.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    cases = golden.cases[: args.limit] if args.limit else golden.cases
+    cases = [c for c in golden.cases if args.split is None or split_of(c.id) == args.split]
+    cases = cases[: args.limit] if args.limit else cases
     if not cases:
         raise GoldenError(f"{golden.name} has no cases — add some with 'python -m bot golden add'")
     engine = _open(args)

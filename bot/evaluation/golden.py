@@ -29,11 +29,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import BotError
+from bot.evaluation.articles import check_name
 from bot.safe_yaml import YAMLBoundsError, load_bounded
 
 SUFFIXES = (".yaml", ".yml", ".jsonl", ".json")
 MAX_CHARS = 20_000_000  # a golden file of ~100,000 cases; YAML over this is refused
-KNOWN_EXTRA = frozenset({"passages", "source", "note", "notes", "comment"})
+KNOWN_EXTRA = frozenset({"passages", "source", "note", "notes", "comment", "answer_text"})
 _ID_NUM = re.compile(r"^([A-Za-z_-]*?)(\d+)$")
 
 
@@ -54,6 +55,9 @@ class GoldenCase(BaseModel):
     evidence: list[str] = Field(default_factory=list, description="Each must occur in a cited chunk.")
     answerable: bool = True
     gold_passage_ids: list[str] = Field(default_factory=list, description="Passages retrieval should find.")
+    gold_articles: list[str] = Field(default_factory=list,
+                                     description="Articles retrieval should find and the answer should cite, "
+                                                 "as 《title》第N条.")
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
@@ -61,17 +65,22 @@ class GoldenCase(BaseModel):
     def _id_text(cls, value: Any) -> str:
         return str(value).strip() if value is not None else ""
 
-    @field_validator("answers", "evidence", "gold_passage_ids", "tags", mode="before")
+    @field_validator("answers", "evidence", "gold_passage_ids", "gold_articles", "tags", mode="before")
     @classmethod
     def _listify(cls, value: Any) -> list:
         if value is None:
             return []
         return [value] if isinstance(value, (str, int, float)) else value
 
-    @field_validator("answers", "evidence", "gold_passage_ids", "tags")
+    @field_validator("answers", "evidence", "gold_passage_ids", "gold_articles", "tags")
     @classmethod
     def _clean(cls, value: list) -> list[str]:
         return [str(v).strip() for v in value if str(v).strip()]
+
+    @field_validator("gold_articles")
+    @classmethod
+    def _article_names(cls, value: list[str]) -> list[str]:
+        return [check_name(v) for v in value]
 
     @field_validator("answer_groups")
     @classmethod
@@ -87,8 +96,9 @@ class GoldenCase(BaseModel):
             raise ValueError("missing 'question'")
         if not self.answerable and (self.answers or self.answer_groups or self.evidence):
             raise ValueError("'answerable: false' cases take no answers or evidence — remove them or drop answerable")
-        if self.answerable and not (self.answers or self.answer_groups or self.evidence or self.gold_passage_ids):
-            raise ValueError("nothing to check — add 'answers', 'evidence' or 'gold_passage_ids', "
+        if self.answerable and not (self.answers or self.answer_groups or self.evidence or self.gold_passage_ids
+                                    or self.gold_articles):
+            raise ValueError("nothing to check — add 'answers', 'evidence', 'gold_passage_ids' or 'gold_articles', "
                              "or mark it 'answerable: false'")
         return self
 
@@ -105,7 +115,7 @@ class GoldenCase(BaseModel):
                 record[key] = getattr(self, key)
         if not self.answerable:
             record["answerable"] = False
-        for key in ("gold_passage_ids", "tags"):
+        for key in ("gold_passage_ids", "gold_articles", "tags"):
             if getattr(self, key):
                 record[key] = getattr(self, key)
         return record

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import BotError
+from bot.evaluation.articles import summary_lines
 from bot.evaluation.metrics import LOWER_IS_BETTER, CaseResult, Summary
 from bot.evaluation.runner import Report
 
@@ -28,7 +29,8 @@ class ThresholdError(BotError):
 
 def to_json(report: Report) -> str:
     """The ``--json`` report: ``summary``, ``by_tag``, ``cases`` and ``retrieval`` (recall@1)."""
-    return json.dumps(report.model_dump(), ensure_ascii=False, indent=2) + "\n"
+    data = report.model_dump(exclude={"articles"} if report.articles is None else set())
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def without_timings(data: Any) -> Any:
@@ -185,6 +187,8 @@ def table(report: Report, *, comparison: Comparison | None = None, max_failures:
         lines += ["", f"{'tag':<18}{'cases':>6}" + "".join(f"{c.split('_')[0]:>10}" for c in cols)]
         for tag, s in report.by_tag.items():
             lines.append(f"{tag[:17]:<18}{s.cases:>6}" + "".join(f"{fmt(c, getattr(s, c)):>10}" for c in cols))
+    if report.articles is not None:
+        lines += ["", *summary_lines(report.articles)]
     failed = [c for c in report.cases if not c.passed]
     lines += ["", f"{len(failed)} of {len(report.cases)} cases failed" + (":" if failed else "")]
     for case in failed[:max_failures]:

@@ -18,6 +18,13 @@ from pydantic import BaseModel, Field
 from bot.answer import Answer, strip_markers
 from bot.engine import Engine
 from bot.errors import CorpusError
+from bot.evaluation.articles import (
+    ArticleSummary,
+    article_check,
+    canonical,
+    ranked_articles,
+    summarize_articles,
+)
 from bot.evaluation.golden import GoldenCase
 from bot.evaluation.matching import contains, evidence_missing, from_passage, groups_missing
 from bot.evaluation.metrics import (
@@ -34,6 +41,9 @@ from bot.evaluation.metrics import (
 )
 from bot.ingest import IngestReport, ProgressFactory
 from bot.settings import Settings
+from bot.structure import article_name
+
+ARTICLE_DEPTH = 100  # articles ranked for hit@k / recall@k at article level
 
 
 class RunInfo(BaseModel):
@@ -54,6 +64,7 @@ class Report(BaseModel):
     by_tag: dict[str, Summary]
     cases: list[CaseResult]
     retrieval: RetrievalSummary
+    articles: ArticleSummary | None = Field(default=None, description="Article-level metrics (gold_articles cases).")
     run: RunInfo = Field(default_factory=RunInfo, exclude=True)
 
 
@@ -92,8 +103,10 @@ def open_engine(settings: Settings, *, corpus: Path | None = None, collection: s
 # ---- grading --------------------------------------------------------------------------------------
 
 
-def grade(case: GoldenCase, answer: Answer, chunk_texts: dict[str, str], *, latency_ms: float) -> CaseResult:
-    """Grade one reply.  ``chunk_texts`` maps cited chunk ids to their text as stored in the index."""
+def grade(case: GoldenCase, answer: Answer, chunk_texts: dict[str, str], *, latency_ms: float,
+          ranked_articles: Sequence[str] | None = None, article_depth: int = ARTICLE_DEPTH) -> CaseResult:
+    """Grade one reply.  ``chunk_texts`` maps cited chunk ids to their text as stored in the index;
+    ``ranked_articles`` are the distinct articles a deep retrieval found, best first (cases with ``gold_articles``)."""
     citations = [
         CitationResult(n=c.n, doc_id=c.doc_id, chunk_id=c.chunk_id, title=c.title, quote=c.quote,
                        valid=c.chunk_id in chunk_texts and contains(chunk_texts[c.chunk_id], c.quote))
@@ -107,7 +120,9 @@ def grade(case: GoldenCase, answer: Answer, chunk_texts: dict[str, str], *, late
     else:
         if case.groups:
             checks["answer"] = _answer_check(case, answer)
-        if case.evidence or case.gold_passage_ids:
+        if case.gold_articles:
+            checks["evidence"] = _article_citation_check(case, answer)
+        elif case.evidence or case.gold_passage_ids:
             checks["evidence"] = _evidence_check(case, answer, cited)
     if citations:
         bad = [c.n for c in citations if not c.valid]
@@ -116,6 +131,9 @@ def grade(case: GoldenCase, answer: Answer, chunk_texts: dict[str, str], *, late
     retrieval = _retrieval_check(case, answer)
     if retrieval is not None:
         checks["retrieval"] = retrieval
+    if case.answerable and case.gold_articles and ranked_articles is not None:
+        checks["articles"] = article_check(case.gold_articles, ranked_articles,
+                                           [c.article for c in answer.citations], depth=article_depth)
     return CaseResult(
         id=case.id, question=case.question, answer=answer.answer, refused=answer.refused,
         refusal_reason=answer.refusal_reason, citations=citations,
@@ -147,9 +165,19 @@ def _evidence_check(case: GoldenCase, answer: Answer, cited: list[str]) -> Check
                  else "cites none of the gold passages " + ", ".join(case.gold_passage_ids[:5]))
 
 
+def _article_citation_check(case: GoldenCase, answer: Answer) -> Check:
+    if answer.refused:
+        return Check(passed=False, detail="refused, so no article is cited")
+    gold = {canonical(g) for g in case.gold_articles}
+    cited = [c.article for c in answer.citations if c.article]
+    hit = any(canonical(c) in gold for c in cited)
+    return Check(passed=hit, detail="cites a gold article" if hit else
+                 f"cites {', '.join(cited) or 'no article'}, not {', '.join(case.gold_articles[:5])}")
+
+
 def _retrieval_check(case: GoldenCase, answer: Answer) -> RetrievalCheck | None:
-    """Rank of the first retrieved chunk that holds the gold (passage, else all evidence)."""
-    if not case.answerable or not (case.gold_passage_ids or case.evidence):
+    """Rank of the first retrieved chunk that holds the gold (article, passage, else all evidence)."""
+    if not case.answerable or not (case.gold_passage_ids or case.evidence or case.gold_articles):
         return None
     rank = retrieval_rank(case, answer)
     k = len(answer.retrieved)
@@ -161,6 +189,9 @@ def _retrieval_check(case: GoldenCase, answer: Answer) -> RetrievalCheck | None:
 
 def retrieval_rank(case: GoldenCase, answer: Answer) -> int | None:
     """1-based rank at which the retrieved list first holds the gold, or None."""
+    if case.gold_articles:
+        gold = {canonical(g) for g in case.gold_articles}
+        return next((i for i, r in enumerate(answer.retrieved, 1) if r.article and canonical(r.article) in gold), None)
     if case.gold_passage_ids:
         for i, r in enumerate(answer.retrieved, 1):
             if from_passage(r.chunk_id, r.doc_id, case.gold_passage_ids):
@@ -186,7 +217,12 @@ def ask_and_grade(engine: Engine, case: GoldenCase, *, answer_engine: str | None
     ids = sorted({c.chunk_id for c in answer.citations})
     stored = engine.index.get(ids)
     texts = {cid: doc.page_content for cid, doc in stored.items()}
-    return grade(case, answer, texts, latency_ms=latency), answer
+    ranked = None
+    if case.gold_articles and case.answerable:
+        # retrieval metrics at article level look deeper than the k chunks the answer reads
+        deep = engine.retriever(k=ARTICLE_DEPTH, mode=mode).search(answer.standalone_question or case.question)
+        ranked = ranked_articles(article_name(d.metadata) for d in deep)
+    return grade(case, answer, texts, latency_ms=latency, ranked_articles=ranked), answer
 
 
 def run_eval(engine: Engine, cases: Sequence[GoldenCase], *, answer_engine: str | None = None, k: int | None = None,
@@ -208,7 +244,8 @@ def run_eval(engine: Engine, cases: Sequence[GoldenCase], *, answer_engine: str 
     info = (run or RunInfo()).model_copy(update={"engine": answer_engine or engine.settings.engine, "mode": mode,
                                                  "k": k, "collection": engine.collection_name})
     return Report(summary=summarize(results), by_tag=by_tag(results), cases=results,
-                  retrieval=summarize_retrieval(results, mode=mode, k=k), run=info)
+                  retrieval=summarize_retrieval(results, mode=mode, k=k), articles=summarize_articles(results),
+                  run=info)
 
 
 def _postfix(bar: Any, results: list[CaseResult]) -> None:
