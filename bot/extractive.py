@@ -248,6 +248,8 @@ class ExtractiveAnswerer:
             reason = "the question asks for an amount and the best sentence states none"
         if not reason and ranking.wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
             reason = "the question asks for a date and the best sentence gives none"
+        if not reason and best.coverage < model().min_coverage:
+            reason = f"the best sentence covers only {best.coverage:.0%} of the question"
         if reason:
             return Decision([], "", True, reason)
         unmet = constraints.unmet(ranking)

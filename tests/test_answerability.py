@@ -168,6 +168,17 @@ def test_training_script_runs_on_a_few_benchmark_questions(tmp_path):
     assert {"cmrc/val", "rgb/val", "rgb-noise/val"} <= set(curves)
 
 
+def test_a_one_sentence_corpus_does_not_make_a_weak_match_an_answer(tmp_path):
+    """With a single candidate the runner-up margin is large by construction; the coverage floor still refuses."""
+    text = "对主导制订国际、国家、行业标准的企业，分别给予60万元、40万元、25万元的奖励。"
+    chunk = Document(page_content=text, metadata={"doc_id": "s", "chunk_id": "s#0", "title": ""}, id="s#0")
+    bm25 = Bm25Index(tmp_path / "bm25")
+    bm25.build([chunk.id], [tokenize(text)], stamp="")
+    decision = ExtractiveAnswerer(idf=bm25.idf).answer("首版次软件产品补贴最高多少?", [chunk])
+    assert decision.refused and not decision.claims
+    assert "covers only" in decision.reason or "none of the question's words" in decision.reason
+
+
 def test_a_lone_sentence_sharing_no_word_with_the_question_is_never_the_answer():
     """One retrieved sentence with an amount, none of the question's words: the model alone scored it 0.99."""
     from langchain_core.documents import Document

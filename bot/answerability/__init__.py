@@ -115,6 +115,7 @@ class Model:
     coef: tuple[float, ...]
     intercept: float
     threshold: float
+    min_coverage: float = 0.0  # a floor under the model, for inputs unlike its training data (a one-sentence corpus)
 
     def probability(self, r: Ranking, *, unmet: int = 0) -> float:
         """Estimated probability that ``r.best`` answers the question."""
@@ -131,7 +132,8 @@ class Model:
             raise ValueError(f"{path}: trained on features {data['features']}, the code computes {list(FEATURES)}; "
                              "retrain with python -m bot.answerability.train")
         return cls(names=tuple(data["features"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
-                   coef=tuple(data["coef"]), intercept=float(data["intercept"]), threshold=float(data["threshold"]))
+                   coef=tuple(data["coef"]), intercept=float(data["intercept"]), threshold=float(data["threshold"]),
+                   min_coverage=float(data.get("min_coverage", 0.0)))
 
 
 @lru_cache(maxsize=1)
