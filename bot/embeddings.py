@@ -29,6 +29,7 @@ from langchain_core.embeddings import Embeddings
 from bot.model_input import model_safe
 
 MODEL_NAME = "multilingual-e5-small-q4"
+_SOLO_MAX = 8  # at most this many uncached passages are embedded one per call (see _embed_cached)
 _MAX_CHARS = 1500  # the model reads 512 tokens; longer input only costs time
 QUERY_CACHE_SIZE = 1024  # recent questions' vectors, in memory (a follow-up or a retry reuses them)
 # Texts per model call: onnxruntime sorts a call's texts by length, so larger calls pad less;
@@ -120,7 +121,10 @@ class E5Embeddings(Embeddings):
             stats.cached += len(keys) - len(missing)
         if progress and len(keys) > len(missing):
             progress(len(keys) - len(missing))  # cache hits count as done
-        step = self.batch_size if missing else 1
+        # The int8 runtime quantises each batch as a whole, so a vector moves slightly (cosine ~0.998) with its
+        # batch-mates: questions and the few sentences embedded while answering run one text per call, so an
+        # answer never depends on what else was being embedded at the time; bulk passages run in batches.
+        step = self.batch_size if missing and not is_query and len(missing) > _SOLO_MAX else 1
         for b in range(0, len(missing), step):
             batch = missing[b : b + step]
             vectors = self._encode([texts[i] for i in batch], is_query=is_query)

@@ -117,3 +117,13 @@ def test_default_runtime_is_onnxruntime(tmp_path):
     emb.embed_query("问题")
     assert emb.runtime_name == "onnxruntime"
     assert emb.batch_size == 256
+
+
+def test_question_time_vectors_are_bit_identical_whatever_else_is_embedded(tmp_path):
+    """Questions and the few sentences embedded while answering run one per call: an answer never depends on the
+    batch-mates of a call (eight concurrent askers on a cold cache used to get other answers than one asker)."""
+    texts = [*_sample()[:5], "短句"]
+    mixed = E5Embeddings(cache_path=tmp_path / "a.sqlite3")
+    alone = E5Embeddings(cache_path=tmp_path / "b.sqlite3")
+    assert np.array_equal(mixed.embed_passages(texts)[2], alone.embed_passages([texts[2]])[0])
+    assert np.array_equal(mixed.embed_queries(texts)[3], alone.embed_query_array(texts[3]))
