@@ -18,7 +18,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from bot.text import STOPWORDS
+from bot.text import STOPWORDS, read_word_table
 
 _LOCK = threading.Lock()
 # The parsed dictionary is the same for every engine, so one copy per process; only where
@@ -32,16 +32,7 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en.tsv"
 
 
-def _load_glossary(path: Path = GLOSSARY_PATH) -> dict[str, tuple[str, ...]]:
-    out: dict[str, tuple[str, ...]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            word, chinese, *_ = line.split("\t")
-            out[word] = tuple(chinese.split())
-    return out
-
-
-SUPPLEMENT: dict[str, tuple[str, ...]] = _load_glossary()
+SUPPLEMENT: dict[str, tuple[str, ...]] = read_word_table(GLOSSARY_PATH)
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")

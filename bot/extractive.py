@@ -27,19 +27,14 @@ from langchain_core.documents import Document
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
 from bot.structure import name_article
-from bot.text import STOPWORDS, is_cjk, normalize, sentence_spans
+from bot.text import STOPWORDS, is_cjk, normalize, read_word_table, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
 
 
 def load_synonyms(path: Path = SYNONYMS_PATH) -> dict[str, tuple[str, ...]]:
     """Word → equivalents from the data file; each entry there says where it came from and what it earns."""
-    out: dict[str, tuple[str, ...]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            word, equivalents, *_ = line.split("\t")
-            out[word] = tuple(equivalents.split())
-    return out
+    return read_word_table(path)
 
 
 # How citizens ask vs how documents word it (bot/data/synonyms.tsv).

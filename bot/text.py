@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 
 import jieba
 
@@ -164,3 +165,13 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
             continue
         tokens.append(tok)
     return tokens
+
+
+def read_word_table(path: Path) -> dict[str, tuple[str, ...]]:
+    """A word list of ``bot/data``: ``word<TAB>space-separated equivalents<TAB>provenance…`` per line, ``#`` comments."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, equivalents, *_ = line.split("\t")
+            out[word] = tuple(equivalents.split())
+    return out
