@@ -179,7 +179,7 @@ class ExtractiveAnswerer:
             if low in _MONTHS:
                 month = f"{_MONTHS.index(low) + 1}月"
                 terms.append(Term(low, max(self._idf(month), 1.0), True, False, (month,)))
-            elif self._idf(low) > 0:  # a Latin term the corpus itself uses ("AI", "Walker")
+            elif self._idf(low) > 0:  # a Latin term the corpus itself uses ("AI", "GDP")
                 terms.append(Term(low, self._idf(low), False, False))
             elif zh:
                 terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
@@ -192,7 +192,7 @@ class ExtractiveAnswerer:
             if len(num) >= 2:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))
         cjk = "".join(re.findall(r"[\u3400-\u9fff]+", question))
-        if cjk:  # Chinese words inside an English question ("compute vouchers (算力券)")
+        if cjk:  # Chinese words inside an English question ("the rule on 个体工商户")
             terms.extend(self._zh_terms(cjk))
         return terms
 
