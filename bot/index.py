@@ -36,8 +36,10 @@ from bot.text import tokenize
 
 _PAGE = 2000
 # Chunks embedded and written together: short documents (one passage each)
-# share a model call, which is what keeps both cores busy.
-_WRITE_BATCH = 64
+# share a model call, and a larger group sorts into batches of more even length
+# (statute articles: 110 chunks/s in groups of 256 vs 88 in groups of 16).
+# A killed ingest loses at most one group (about 2 s of embedding).
+_WRITE_BATCH = 256
 
 __all__ = ["Index", "IngestReport", "ProgressFactory", "make_client"]
 

