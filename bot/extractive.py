@@ -55,7 +55,8 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
            "november", "december"]
 _WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|which day|what date|what day", re.I)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
-_ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b", re.I)
+# the thing an English question asks for: "size" in "what is the size of …", "subsidy" in "what is the maximum subsidy"
+_ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 
 
@@ -172,7 +173,8 @@ class ExtractiveAnswerer:
 
         known = lambda zh: self._idf(zh) > 0
         names = {n.lower() for n in proper_names(question)}
-        asked = {m.lower() for m in _ASKED_EN.findall(question)}
+        asked = {(head if head and head.lower() not in STOPWORDS else word).lower()
+                 for word, head in _ASKED_EN.findall(question)}
         terms = []
         for word, zh in translate(question, known=known, cache_dir=self.dictionary_dir):
             low = word.lower()
