@@ -189,7 +189,17 @@ class ExtractiveAnswerer:
                 # a place or person the dictionary knows but the corpus never mentions is
                 # a reason to refuse; another word the corpus lacks only lowers coverage
                 must = low in names or low in asked
-                terms.append(Term(low, 3.0 if must else 1.0, must, True))
+                terms.append(Term(low, 0.0 if must else -1.0, must, True))
+            elif not word.islower() or len(low) >= 6:
+                # unknown to the dictionary too (biotech): kept, as a Chinese question keeps a word the corpus
+                # lacks, so that it lowers coverage instead of vanishing
+                terms.append(Term(low, -1.0, low in names or low in asked, True))
+        # a word the corpus lacks weighs what a typical known word of the question weighs (the Chinese rule:
+        # the median IDF), half again for a name or the thing asked for, so a missing qualifier counts
+        typical = float(np.median([t.weight for t in terms if t.weight > 0] or [2.0]))
+        for t in terms:
+            if t.weight <= 0 and t.oov:
+                t.weight = typical * (1.5 if t.must else 1.0)
         for num in _NUM.findall(question):
             if len(num) >= 2:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))

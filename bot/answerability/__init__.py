@@ -41,7 +41,6 @@ FEATURES = (
     "wants_number",        # the question asks for an amount / count
     "wants_date",          # the question asks for a date
     "has_number",          # the sentence states a number the question did not
-    "cross",               # an English question on Chinese text
     "unmet",               # constraints the question sets that the sentence does not meet
     "support",             # log(1 + other retrieved chunks that state the sentence's new numbers too)
     "asked_said",          # the thing asked for (补贴 in 有什么补贴) is named in the sentence: 1, not named: 0, none: .5
@@ -76,7 +75,6 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         float(r.wants_number),
         float(r.wants_date),
         float(_has_new_number(best.text, r.question)),
-        float(r.cross),
         float(unmet),
         math.log1p(_support(r)),
         _asked_said(r, sent),
