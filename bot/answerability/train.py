@@ -7,6 +7,9 @@ Data (read in place from ``../shared/bench``; never shipped):
 * RGB zh (Chinese news 2022-23, CC BY-NC-SA 4.0): even-numbered questions → training, odd → validation; each is
   asked twice, once over all its passages and once over its noise passages only (nothing there answers it:
   the rejection case).
+* Near-miss variants: every second CMRC question is also asked with one word swapped for another of its kind from
+  the same passage (``near_miss``), labelled unanswerable.  They measure the subject check
+  (``constraints.unmet``) and are reported, but are not fitted on and do not choose the threshold.
 
 For every question the product's own pipeline runs — chunking, jieba BM25 over the whole corpus (top 5; dense
 retrieval and the dense tie-break are left out so training needs no embeddings), the extractive ranking and the
