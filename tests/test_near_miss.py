@@ -94,3 +94,39 @@ def test_cli_json_refuses_a_swapped_subject(settings_factory, tmp_path):
     out = _cli(["ask", "对牵头制定国家标准的企业奖励多少?", "--json"], settings, **env)
     data = json.loads(out.stdout)
     assert data["refused"] is False and "50万元" in data["answer"]
+
+
+def _ranking(engine, question: str, sentence: str, *, elsewhere: str = ""):
+    chunks = [Document(page_content=sentence, metadata={"doc_id": "a", "chunk_id": "a#0", "title": ""}, id="a#0")]
+    if elsewhere:
+        chunks.append(Document(page_content=elsewhere, metadata={"doc_id": "b", "chunk_id": "b#0", "title": ""},
+                               id="b#0"))
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and ranking.best.chunk_n == 1
+    return ranking
+
+
+def test_alignment_is_not_made_across_a_comma_inside_a_title_or_on_an_ambiguous_anchor(answerer):
+    engine, _ = answerer
+    # the question's 高校 and the sentence's 企业 follow 国家标准 in the same place: a swap
+    assert swapped_terms(_ranking(engine, "对牵头制定国家标准的高校奖励多少?", TEXTS[0])) != []
+    # after a comma the next word starts another clause: 政府 is not aligned with the sentence's 称号
+    sentence = "对新获得示范称号的软件企业，给予30万元一次性奖励。"
+    assert swapped_terms(_ranking(engine, "我们评上了示范，政府奖励多少?", sentence)) == []
+    # inside a 《title》 a word is part of the title's name
+    sentence = "7部门联合印发《软件企业扶持措施》。"
+    assert swapped_terms(_ranking(engine, "软件新政是几个部门发的?", sentence, elsewhere="软件新政频出。")) == []
+    # the neighbour occurs twice in the sentence: which place would be the question's is not known
+    sentence = "支持软件算法研发，推动软件能级提升。"
+    assert swapped_terms(_ranking(engine, "软件政策有哪些?", sentence)) == []
+
+
+def test_a_common_noun_counts_only_when_the_sources_use_the_question_word_elsewhere(answerer):
+    from bot.answerability.constraints import unmet
+
+    engine, _ = answerer
+    sentence = "对牵头制定国家标准的企业，给予50万元奖励。"
+    paraphrase = _ranking(engine, "对牵头制定国家标准的公司奖励多少?", sentence)  # 公司: a paraphrase of 企业
+    assert [t.text for t in swapped_terms(paraphrase)] == ["公司"] and unmet(paraphrase) == []
+    other = _ranking(engine, "对牵头制定国家标准的高校奖励多少?", sentence, elsewhere="高校可申请实验室建设经费。")
+    assert [u.text for u in unmet(other)] == ["高校"]
