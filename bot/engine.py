@@ -18,6 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot import query_adapter
 from bot.answer import Answer, Retrieved
 from bot.citations import make_citation, renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
@@ -102,7 +103,8 @@ class Engine:
     def retriever(self, *, k: int | None = None, mode: str = "hybrid") -> HybridRetriever:
         """A LangChain retriever over this engine's index."""
         return HybridRetriever(index=self.index, k=k or self.settings.k, mode=mode,  # type: ignore[arg-type]
-                               article_keyword_weight=self.settings.article_keyword_weight)
+                               article_keyword_weight=self.settings.article_keyword_weight,
+                               adapter=query_adapter.bundled() if self.settings.query_adapter else None)
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over this index's keyword statistics."""
@@ -245,14 +247,21 @@ def shown_only_verified(reply: Reply, chunks: list[Document]) -> int:
     """Rebuild an extractive answer from the quotes that verify: no sentence is shown without its citation.
 
     The text is an optional lead-in ("资料未提及…；资料中相关的内容是：") followed by ``quote[n]``
-    pieces; a piece whose quote is not in its chunk is left out, not shown uncited.  Returns how many were.
+    pieces, each after its own short lead where it has one (the article it is from: "\n另见《…》第N条："); a piece
+    whose quote is not in its chunk is left out with its lead, not shown uncited.  Returns how many were.
     """
-    pieces = [f"{c.quote}[{c.n}]" for c in reply.claims]
-    lead = reply.text[: reply.text.index(pieces[0])] if pieces and pieces[0] in reply.text else ""
-    kept = [c for c in reply.claims if make_citation(c, chunks, n=1) is not None]
-    unshown = len(reply.claims) - len(kept)
-    reply.claims = kept
-    reply.text = lead + "".join(f"{c.quote}[{c.n}]" for c in kept) if kept else ""
+    pos, leads = 0, []
+    for claim in reply.claims:
+        piece = f"{claim.quote}[{claim.n}]"
+        at = reply.text.find(piece, pos)
+        leads.append(reply.text[pos:at] if at >= 0 else "")
+        pos = at + len(piece) if at >= 0 else pos
+    verified = [(lead, c) for lead, c in zip(leads, reply.claims, strict=True) if make_citation(c, chunks, n=1)]
+    unshown = len(reply.claims) - len(verified)
+    reply.claims = [c for _lead, c in verified]
+    first = leads[0] if leads else ""  # the answer's own lead-in stays in front
+    reply.text = first + "".join((lead if i else "") + f"{c.quote}[{c.n}]" for i, (lead, c) in enumerate(verified)
+                                 ) if verified else ""
     return unshown
 
 

@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
-from bot.structure import name_article
+from bot.structure import article_name, name_article
 from bot.text import STOPWORDS, is_cjk, normalize, read_word_table, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
@@ -238,12 +238,28 @@ class ExtractiveAnswerer:
     def answer(self, question: str, chunks: list[Document]) -> Decision:
         """Choose the quote(s) for ``question`` from ``chunks``, say what is not covered, or refuse.
 
-        Hard vetoes first (a name the sources never mention, no amount or date
-        where one is asked for); then the explicit constraint checks (a year,
-        number, place or kind the question sets must be met by the quoted
-        sentence); then the trained answerability model (``bot.answerability``)
-        decides whether the best sentence answers at all.
+        When the first chunk retrieved is a law article, the answer quotes the governing
+        provisions (``provisions``). Otherwise the best sentence is judged: hard vetoes first
+        (a name the sources never mention, no amount or date where one is asked for); then
+        the explicit constraint checks (a year, number, place or kind the question sets must
+        be met by the quoted sentence); then the trained answerability model
+        (``bot.answerability``) decides whether it answers at all. When it does not and law
+        articles were retrieved too, their provisions are tried before refusing.
         """
+        from bot.answerability import provisions
+
+        articles = [n for n, c in enumerate(chunks, 1) if provisions.is_article(c)]
+        if articles and articles[0] == 1:
+            return self.provisions(question, chunks)
+        decision = self._sentence_answer(question, chunks)
+        if decision.refused and not decision.related and articles:
+            from_law = self.provisions(question, chunks)
+            if not from_law.refused:
+                return from_law
+            decision.reason = f"{decision.reason}; {from_law.reason}"
+        return decision
+
+    def _sentence_answer(self, question: str, chunks: list[Document]) -> Decision:
         from bot.answerability import constraints, model
 
         ranking = self.rank(question, chunks)
@@ -277,6 +293,48 @@ class ExtractiveAnswerer:
         # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown
         quote = chunks[best.chunk_n - 1].page_content[chosen[0].start : chosen[-1].end]
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
+
+    def provisions(self, question: str, chunks: list[Document], *, articles: int | None = None) -> Decision:
+        """For law articles: quote the governing sentence of the first few distinct articles retrieved, each named
+        (根据《…》第N条，…[1] 另见《…》第M条：…[2]), or refuse when the provisions model finds none applies.
+        Only the article chunks are read; citation numbers are their places in ``chunks``."""
+        from bot.answerability import provisions
+
+        place = [n for n, c in enumerate(chunks, 1) if provisions.is_article(c)]
+        ranking = self.rank(question, [chunks[n - 1] for n in place])
+        if ranking is None:
+            return Decision([], "", True, "no law article retrieved")
+        gate = provisions.model()
+        prob = gate.probability(ranking)
+        if prob < gate.threshold:
+            return Decision([], "", True, f"no article found applies (provisions model {prob:.2f}, "
+                            f"threshold {gate.threshold:.2f})", probability=prob)
+        claims: list[Claim] = []
+        parts: list[str] = []
+        seen: set[str] = set()
+        for i, chunk in enumerate(ranking.chunks, 1):
+            name = article_name(chunk.metadata)
+            own = [c for c in ranking.cands if c.chunk_n == i]
+            if not name or name in seen or not own:
+                continue
+            seen.add(name)
+            chosen = self._extend(max(own, key=lambda c: c.score), ranking.cands, ranking.terms)
+            quote = chunk.page_content[chosen[0].start : chosen[-1].end]
+            number = str(chunk.metadata.get("article") or "")
+            if number and quote.startswith(number) and quote[len(number) :].strip():  # the lead names it already
+                quote = quote[len(number) :].lstrip()
+            n = place[i - 1]
+            claims.append(Claim(n=n, quote=quote))
+            if ranking.cross:
+                lead = f"Under {name}: " if not parts else f"See also {name}: "
+            else:
+                lead = f"根据{name}，" if not parts else f"另见{name}："
+            parts.append(f"{lead}{quote}[{n}]")
+            if len(claims) == (articles or gate.articles):
+                break
+        if not claims:
+            return Decision([], "", True, "no sentence of the retrieved articles to quote", probability=prob)
+        return Decision(claims, "\n".join(parts), False, "", probability=prob)
 
     def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
         if terms and best.coverage <= 0:

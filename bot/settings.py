@@ -43,8 +43,13 @@ class Settings(BaseSettings):
     openai_max_tokens: int = Field(default=512, ge=16, description="Longest answer the model may write (tokens).")
     k: int = Field(default=5, ge=1, le=50, description="Chunks retrieved per question.")
     article_keyword_weight: float = Field(
-        default=1.0, ge=0.0, le=1.0,
-        description="Weight of the keyword ranking for statute articles in the fusion (dense counts 1).",
+        default=0.3, ge=0.0, le=1.0,
+        description="Weight of the keyword ranking for statute articles in the fusion (dense counts 1; "
+        "chosen on the statute validation split with the query adapter, docs/query_adapter.md).",
+    )
+    query_adapter: bool = Field(
+        default=True, description="Move questions towards the wording of statute articles before the dense search "
+        "(a learned map, docs/query_adapter.md); 0 to search with the plain question vector.",
     )
     chunk_size: int = Field(default=300, ge=50, le=2000, description="Target chunk length in characters.")
     max_question_chars: int = Field(default=500, description="Longer questions are truncated.")

@@ -77,8 +77,8 @@ def ingest(corpus: Path, env: dict[str, str], *, log: Path, probe: str | None) -
             if rss:
                 peak[0] = max(peak[0], rss)
             loads.append(load_now())
-            ready = probe and not first_answer and "keyword search ready" in log.read_text(errors="replace")
-            if ready and _answers(probe, env):
+            ready = bool(probe) and not first_answer and "keyword search ready" in log.read_text(errors="replace")
+            if ready and _answers(str(probe), env):
                 first_answer.append(time.perf_counter() - t0)
             time.sleep(2)
 
@@ -109,7 +109,7 @@ def query_latency(env: dict[str, str], pool: list[str]) -> dict:
     engine.retriever().invoke(pool[0])
     first = time.perf_counter() - t0
     retriever = engine.retriever()
-    out = {"first_question_s": round(first, 2)}
+    out: dict[str, object] = {"first_question_s": round(first, 2)}
     for name, fn in (("retrieval", retriever.invoke), ("answer", engine.ask)):
         out[name] = measure(fn, pool[1:], workers=1).model_dump()
         out[f"{name}_8"] = measure(fn, pool[1:], workers=8).model_dump()
