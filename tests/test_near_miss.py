@@ -130,3 +130,14 @@ def test_a_common_noun_counts_only_when_the_sources_use_the_question_word_elsewh
     assert [t.text for t in swapped_terms(paraphrase)] == ["公司"] and unmet(paraphrase) == []
     other = _ranking(engine, "对牵头制定国家标准的高校奖励多少?", sentence, elsewhere="高校可申请实验室建设经费。")
     assert [u.text for u in unmet(other)] == ["高校"]
+
+
+def test_a_work_named_by_its_title_must_be_the_one_the_sentence_names(answerer):
+    from bot.answerability.constraints import unmet
+
+    engine, _ = answerer
+    sentence = "《软件产业促进办法》规定，对牵头制定国家标准的企业给予50万元奖励。"
+    other = _ranking(engine, "《软件人才办法》对牵头制定国家标准的企业奖励多少?", sentence)
+    assert [u.text for u in unmet(other)] == ["《软件人才办法》"]
+    same = _ranking(engine, "《软件产业促进办法》对牵头制定国家标准的企业奖励多少?", sentence)
+    assert unmet(same) == []
