@@ -151,9 +151,11 @@ def translate(text: str, *, known: Callable[[str], bool], limit: int = 6,
     """
     index = _load(cache_dir)
     out = []
-    for word in _WORD.findall(text):
+    for word in _WORD.findall(text.replace("\u2019", "'")):
+        word = re.sub(r"'s$", "", word)  # Chengdu's → Chengdu
         low = word.lower()
-        if low in STOPWORDS or len(low) < 3:
+        # two-letter words are noise, except acronyms (AI, 5G is not a word here)
+        if low in STOPWORDS or len(low) < (2 if word.isupper() else 3):
             continue
         found = [zh for zh in SUPPLEMENT.get(low, ()) if known(zh)]
         for form in _forms(low):

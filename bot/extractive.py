@@ -55,7 +55,8 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
            "november", "december"]
 _WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|which day|what date|what day", re.I)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
-_ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b", re.I)
+# the thing an English question asks for: "size" in "what is the size of …", "subsidy" in "what is the maximum subsidy"
+_ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 
 
@@ -172,7 +173,8 @@ class ExtractiveAnswerer:
 
         known = lambda zh: self._idf(zh) > 0
         names = {n.lower() for n in proper_names(question)}
-        asked = {m.lower() for m in _ASKED_EN.findall(question)}
+        asked = {(head if head and head.lower() not in STOPWORDS else word).lower()
+                 for word, head in _ASKED_EN.findall(question)}
         terms = []
         for word, zh in translate(question, known=known, cache_dir=self.dictionary_dir):
             low = word.lower()
@@ -187,7 +189,17 @@ class ExtractiveAnswerer:
                 # a place or person the dictionary knows but the corpus never mentions is
                 # a reason to refuse; another word the corpus lacks only lowers coverage
                 must = low in names or low in asked
-                terms.append(Term(low, 3.0 if must else 1.0, must, True))
+                terms.append(Term(low, 0.0 if must else -1.0, must, True))
+            elif not word.islower() or len(low) >= 6:
+                # unknown to the dictionary too (biotech): kept, as a Chinese question keeps a word the corpus
+                # lacks, so that it lowers coverage instead of vanishing
+                terms.append(Term(low, -1.0, low in names or low in asked, True))
+        # a word the corpus lacks weighs what a typical known word of the question weighs (the Chinese rule:
+        # the median IDF), half again for a name or the thing asked for, so a missing qualifier counts
+        typical = float(np.median([t.weight for t in terms if t.weight > 0] or [2.0]))
+        for t in terms:
+            if t.weight <= 0 and t.oov:
+                t.weight = typical * (1.5 if t.must else 1.0)
         for num in _NUM.findall(question):
             if len(num) >= 2:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING
 from bot.text import normalize
 
 if TYPE_CHECKING:
-    from bot.extractive import Ranking
+    from bot.extractive import Ranking, Term
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 
@@ -39,7 +41,6 @@ FEATURES = (
     "wants_number",        # the question asks for an amount / count
     "wants_date",          # the question asks for a date
     "has_number",          # the sentence states a number the question did not
-    "cross",               # an English question on Chinese text
     "unmet",               # constraints the question sets that the sentence does not meet
     "support",             # log(1 + other retrieved chunks that state the sentence's new numbers too)
     "asked_said",          # the thing asked for (补贴 in 有什么补贴) is named in the sentence: 1, not named: 0, none: .5
@@ -74,7 +75,6 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         float(r.wants_number),
         float(r.wants_date),
         float(_has_new_number(best.text, r.question)),
-        float(r.cross),
         float(unmet),
         math.log1p(_support(r)),
         _asked_said(r, sent),
@@ -91,6 +91,126 @@ def _asked_said(r: Ranking, sent: str) -> float:
     if not asked:
         return 0.5
     return float(any(_term_match(t, sent) >= 0.85 for t in asked))
+
+
+# Kinds of words a question can swap for another of the same kind (jieba POS): a place (ns, and 处所/方位 words),
+# an organisation, a person, another proper name, a Latin word, a time, a quantity, a common noun, a verbal noun.
+_KINDS = (("ns", "place"), ("s", "place"), ("f", "place"), ("nt", "org"), ("nr", "person"), ("nz", "name"),
+          ("eng", "latin"), ("m", "number"), ("n", "noun"), ("vn", "verbal noun"), ("j", "noun"))
+# times are recognised by their form (jieba tags words such as 前往 as times too)
+_TIME = re.compile(r"\d{1,4}\s*[年月日]|[一二三四五六七八九十]+月|^[上下本今去明前后当同次全]年$|^[上下本]月$|半年$|^[年月]$")
+# tokens that do not break adjacency between two words: particles, prepositions, conjunctions, punctuation
+# (对…的企业, 国际、国家)
+_GLUE = ("u", "p", "c", "x", "w")
+_BREAKS = re.compile(r"[,，。;；:：!！?？()（）\[\]【】]")
+BREAK = "|"
+
+
+def _kind(word: str, flag: str) -> str | None:
+    if _TIME.search(word):
+        return "time"
+    if flag.startswith("t"):
+        return None
+    if flag.startswith("m") and not re.search(r"[\d一二三四五六七八九十百千万两]", word):
+        return None  # jieba's guess for an unknown word (a foreign name), not a quantity
+    for prefix, kind in _KINDS:
+        if flag.startswith(prefix):
+            return kind
+    return None
+
+
+def _words(text: str) -> list[tuple[str, str, int]]:
+    """Content words of ``text`` (NFKC, lower case) with their offsets; a number and its unit are one word (11月).
+
+    A clause break (comma, full stop, bracket …; not the list comma 、) is kept as the word ``BREAK``: no word is
+    aligned across it.
+    """
+    from bot.extractive import _pos_cut
+
+    out: list[tuple[str, str, int]] = []
+    pos = 0
+    for word, flag in _pos_cut(text):
+        at, pos = pos, pos + len(word)
+        word = word.strip()
+        if word and _BREAKS.search(word):
+            out.append((BREAK, BREAK, at))
+            continue
+        if not word or flag.startswith(_GLUE) or not re.search(r"[\w\u3400-\u9fff]", word):
+            continue
+        if out and flag == "m" and out[-1][1] == "m" and out[-1][2] + len(out[-1][0]) == at and out[-1][0][-1].isdigit():
+            out[-1] = (out[-1][0] + word, "m", out[-1][2])
+            continue
+        out.append((word, flag, at))
+    return out
+
+
+def _counterparts(anchor: str, side: int, sentence: str, swords: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
+    """The sentence's content word right after (side 1: before) ``anchor``, or after its end (before its start).
+
+    Only an anchor the sentence states once (outside 《titles》) aligns: with several, the place is ambiguous.
+    """
+    pieces = [anchor[i:] if side < 0 else anchor[: len(anchor) - i] for i in range(max(1, len(anchor) - 1))]
+    found = next((p for p in pieces if p in sentence), None)
+    if found is None:
+        return []
+    titles = [(t.start(), t.end()) for t in re.finditer(r"《[^》]*》", sentence)]
+    # a word inside a document's title is part of its name, not a place in the sentence
+    spots = [m for m in re.finditer(re.escape(found), sentence) if not any(a < m.start() < b for a, b in titles)]
+    if len(spots) != 1:
+        return []
+    m = spots[0]
+    if side < 0:  # the anchor precedes the term: the word after it
+        near = [w for w in swords if w[2] >= m.end()][:1]
+    else:
+        near = [w for w in swords if w[2] + len(w[0]) <= m.start()][-1:]
+    return [w[:2] for w in near if w[1] != BREAK]
+
+
+def swapped_terms(r: Ranking) -> list[Term]:
+    """The question terms of ``swaps(r)``."""
+    return [t for t, _ in swaps(r)]
+
+
+def swaps(r: Ranking, *, detail: bool = False) -> list:
+    """Question terms whose place in the best sentence holds another word of the same kind, with that word.
+
+    Each question term the sentence does not contain is aligned through its neighbour: the content word just
+    before it in the question (or just after), found in the sentence, points at the sentence's word in the same
+    place.  When that word is of the same kind (place, organisation, name, time, number, noun) and the question
+    does not use it, the sentence speaks of something else: 企业 where 高校 was asked, 11月 where 全年 was.
+    """
+    from bot.extractive import _asked_for, _pos_cut, _term_match
+
+    if r.cross:
+        return []
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    sentence = unicodedata.normalize("NFKC", r.best.text).lower()
+    qwords, swords = _words(question), _words(sentence)
+    sent = normalize(r.best.text)
+    asked = _asked_for(_pos_cut(question))
+    by_text = {t.text: t for t in r.terms}
+    out: list = []
+    for i, (word, flag, _) in enumerate(qwords):
+        kind = _kind(word, flag)
+        # the term as the engine weighs it (a word the corpus cut otherwise is weighed by its pieces)
+        term = by_text.get(word) or next((t for t in r.terms if t.text in word and len(t.text) >= 2), None)
+        if term is None or kind is None or word in asked or _term_match(term, sent) >= 0.85 or word in sentence:
+            continue
+        for side in (-1, 1):
+            j = i + side
+            if not 0 <= j < len(qwords) or qwords[j][1] == BREAK or (len(qwords[j][0]) < 2 and not qwords[j][0].isdigit()):
+                continue
+            other = next((w for w, f in _counterparts(qwords[j][0], side, sentence, swords)
+                          if _kind(w, f) == kind and w not in question and word not in w and w not in word), None)
+            if other is not None:
+                if all(t[0] is not term for t in out):
+                    if detail:
+                        elsewhere = any(word in normalize(c.page_content) for c in r.chunks)
+                        out.append((term, other, kind, elsewhere))
+                    else:
+                        out.append((term, other))
+                break
+    return out
 
 
 def _support(r: Ranking) -> int:

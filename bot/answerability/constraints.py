@@ -23,6 +23,9 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 _ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 # a number with its magnitude (万/亿) and unit: 20亿元, 3.5万, 60%, 11月
 _QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿|千|百)?\s*(元|%|月|个|家|项|名|次|人|岁|米|倍|台|座)?")
+# the kinds of swapped word (``bot.answerability.swaps``) that fail the question: not verbal nouns (paraphrase)
+SUBJECT_KINDS = ("place", "org", "person", "name", "latin", "time", "number", "noun")
+_TITLE = re.compile(r"《([^》]+)》")
 _MODIFIER_FLAGS = ("n", "a", "b", "j", "s", "f")  # nouns (incl. places, names), adjectives, 区别词 (省级/国际)
 
 
@@ -30,7 +33,7 @@ _MODIFIER_FLAGS = ("n", "a", "b", "j", "s", "f")  # nouns (incl. places, names),
 class Unmet:
     """One constraint of the question that the quoted sentence does not meet."""
 
-    kind: str  # year | quantity | modifier
+    kind: str  # year | quantity | modifier | title | subject
     text: str  # as the question says it, e.g. 地方标准, 2022年, 20亿元
 
 
@@ -56,8 +59,18 @@ def unmet(r: Ranking) -> list[Unmet]:
         said = f"{num}{mag}{unit if unit == '%' or unit == '月' else ''}"
         if said not in near:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
+    # a work the question names by its 《title》 that the sentence, its heading and previous sentence do not name: the
+    # sentence is about another work (CMRC: never on a right answer, on 4 % of the near-miss variants)
+    out.extend(Unmet("title", f"《{t}》") for t in dict.fromkeys(_TITLE.findall(normalize(r.question))) if t not in near)
     if not r.cross:
-        out.extend(_modifiers(r, sent, near))
+        from bot.answerability import swaps
+
+        out.extend(u for u in _modifiers(r, sent, near) if not any(u.text in o.text for o in out))
+        # the sentence names another of the kind the question asks about: 企业 where 高校 was asked.  A common
+        # noun counts only when the retrieved passages use the question's word elsewhere (else it is more often
+        # a paraphrase: 公司 for 企业); measured on CMRC part 1 with its near-miss variants (docs/answerability.md)
+        out.extend(Unmet("subject", t.text) for t, _, kind, elsewhere in swaps(r, detail=True)
+                   if kind in SUBJECT_KINDS and (kind != "noun" or elsewhere) and not any(t.text in u.text for u in out))
     return out
 
 

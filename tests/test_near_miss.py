@@ -1,0 +1,143 @@
+"""Near-miss questions: the document's words, but another subject, qualifier or time than the one it states.
+
+A small invented policy text (not the bundled article), the real jieba BM25 IDF and the shipped model; the dense
+tie-break is left out (no embedder), as in training.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.answerability import swapped_terms
+from bot.extractive import ExtractiveAnswerer
+from bot.keyword import Bm25Index
+from bot.text import tokenize
+from tests.test_answer import _cli
+
+TEXTS = [
+    "对牵头制定国家标准的企业，给予50万元奖励。高校科研团队可申请实验室建设经费，每个团队不超过80万元。",
+    "截至2023年11月，全市共有软件企业2300家，同比增长8%。2022年全年软件产业收入达到1200亿元。",
+    "市民可通过政务服务网办理居住证，办理时限为5个工作日。",
+]
+
+
+def _chunks() -> list[Document]:
+    return [Document(page_content=t, metadata={"doc_id": f"d{i}", "chunk_id": f"d{i}#0", "title": ""}, id=f"d{i}#0")
+            for i, t in enumerate(TEXTS)]
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    chunks = _chunks()
+    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25"))
+    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+    engine = ExtractiveAnswerer(idf=bm25.idf)
+
+    def ranked(question: str) -> list[Document]:
+        return sorted(chunks, key=lambda c: -len(set(tokenize(question)) & set(tokenize(c.page_content))))
+
+    return engine, ranked
+
+
+def test_a_swapped_subject_is_seen_and_refused(answerer):
+    engine, ranked = answerer
+    question = "对牵头制定国家标准的高校奖励多少?"  # the text rewards 企业; 高校 it names only elsewhere
+    ranking = engine.rank(question, ranked(question))
+    assert ranking is not None and "50万元" in ranking.best.text
+    assert [t.text for t in swapped_terms(ranking)] == ["高校"]
+    decision = engine.answer(question, ranked(question))
+    assert decision.refused and "50万元" not in decision.answer.replace("资料未提及", "").split("：")[0]
+    assert "高校" in decision.reason
+
+
+def test_the_matching_question_is_answered(answerer):
+    engine, ranked = answerer
+    question = "对牵头制定国家标准的企业奖励多少?"
+    ranking = engine.rank(question, ranked(question))
+    assert ranking is not None and swapped_terms(ranking) == []
+    decision = engine.answer(question, ranked(question))
+    assert not decision.refused, decision.reason
+    assert "50万元" in decision.answer
+
+
+def test_a_swapped_time_is_seen(answerer):
+    engine, ranked = answerer
+    ranking = engine.rank("2023年全年全市共有软件企业多少家?", ranked("2023年全年全市共有软件企业多少家?"))
+    assert ranking is not None and "2300家" in ranking.best.text
+    assert [t.text for t in swapped_terms(ranking)] == ["全年"]  # the sentence counts to 11月
+    ok = engine.rank("截至2023年11月全市共有软件企业多少家?", ranked("截至2023年11月全市共有软件企业多少家?"))
+    assert ok is not None and swapped_terms(ok) == []
+
+
+def test_a_modifier_before_the_english_thing_asked_for_is_not_a_name_to_find(answerer):
+    """"What is the maximum reward": the thing asked for is the reward, so "maximum" need not be in the sources."""
+    engine, _ = answerer
+    asked = {t.text: t for t in engine.terms("What is the maximum reward for companies?")}
+    assert not asked["maximum"].must
+    named = {t.text: t for t in engine.terms("What is the reward in Shenzhen?")}
+    assert named["shenzhen"].must  # a place the dictionary knows and the sources never mention
+
+
+def test_cli_json_refuses_a_swapped_subject(settings_factory, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "policy.md").write_text("\n\n".join(TEXTS) + "\n", encoding="utf-8")
+    settings = settings_factory(corpus_dir=corpus)
+    env = {"BOT_CORPUS_DIR": str(corpus)}
+    out = _cli(["ask", "对牵头制定国家标准的高校奖励多少?", "--json"], settings, **env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["refused"] is True and "高校" in data["refusal_reason"]
+    out = _cli(["ask", "对牵头制定国家标准的企业奖励多少?", "--json"], settings, **env)
+    data = json.loads(out.stdout)
+    assert data["refused"] is False and "50万元" in data["answer"]
+
+
+def _ranking(engine, question: str, sentence: str, *, elsewhere: str = ""):
+    chunks = [Document(page_content=sentence, metadata={"doc_id": "a", "chunk_id": "a#0", "title": ""}, id="a#0")]
+    if elsewhere:
+        chunks.append(Document(page_content=elsewhere, metadata={"doc_id": "b", "chunk_id": "b#0", "title": ""},
+                               id="b#0"))
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and ranking.best.chunk_n == 1
+    return ranking
+
+
+def test_alignment_is_not_made_across_a_comma_inside_a_title_or_on_an_ambiguous_anchor(answerer):
+    engine, _ = answerer
+    # the question's 高校 and the sentence's 企业 follow 国家标准 in the same place: a swap
+    assert swapped_terms(_ranking(engine, "对牵头制定国家标准的高校奖励多少?", TEXTS[0])) != []
+    # after a comma the next word starts another clause: 政府 is not aligned with the sentence's 称号
+    sentence = "对新获得示范称号的软件企业，给予30万元一次性奖励。"
+    assert swapped_terms(_ranking(engine, "我们评上了示范，政府奖励多少?", sentence)) == []
+    # inside a 《title》 a word is part of the title's name
+    sentence = "7部门联合印发《软件企业扶持措施》。"
+    assert swapped_terms(_ranking(engine, "软件新政是几个部门发的?", sentence, elsewhere="软件新政频出。")) == []
+    # the neighbour occurs twice in the sentence: which place would be the question's is not known
+    sentence = "支持软件算法研发，推动软件能级提升。"
+    assert swapped_terms(_ranking(engine, "软件政策有哪些?", sentence)) == []
+
+
+def test_a_common_noun_counts_only_when_the_sources_use_the_question_word_elsewhere(answerer):
+    from bot.answerability.constraints import unmet
+
+    engine, _ = answerer
+    sentence = "对牵头制定国家标准的企业，给予50万元奖励。"
+    paraphrase = _ranking(engine, "对牵头制定国家标准的公司奖励多少?", sentence)  # 公司: a paraphrase of 企业
+    assert [t.text for t in swapped_terms(paraphrase)] == ["公司"] and unmet(paraphrase) == []
+    other = _ranking(engine, "对牵头制定国家标准的高校奖励多少?", sentence, elsewhere="高校可申请实验室建设经费。")
+    assert [u.text for u in unmet(other)] == ["高校"]
+
+
+def test_a_work_named_by_its_title_must_be_the_one_the_sentence_names(answerer):
+    from bot.answerability.constraints import unmet
+
+    engine, _ = answerer
+    sentence = "《软件产业促进办法》规定，对牵头制定国家标准的企业给予50万元奖励。"
+    other = _ranking(engine, "《软件人才办法》对牵头制定国家标准的企业奖励多少?", sentence)
+    assert [u.text for u in unmet(other)] == ["《软件人才办法》"]
+    same = _ranking(engine, "《软件产业促进办法》对牵头制定国家标准的企业奖励多少?", sentence)
+    assert unmet(same) == []
