@@ -238,20 +238,26 @@ class ExtractiveAnswerer:
     def answer(self, question: str, chunks: list[Document]) -> Decision:
         """Choose the quote(s) for ``question`` from ``chunks``, say what is not covered, or refuse.
 
-        When the first chunk retrieved is a law article, the answer quotes the governing
-        provisions (``provisions``). Otherwise the best sentence is judged: hard vetoes first
-        (a name the sources never mention, no amount or date where one is asked for); then
-        the explicit constraint checks (a year, number, place or kind the question sets must
-        be met by the quoted sentence); then the trained answerability model
-        (``bot.answerability``) decides whether it answers at all. When it does not and law
-        articles were retrieved too, their provisions are tried before refusing.
+        The best sentence is judged first: hard vetoes (a name the sources never mention, no
+        amount or date where one is asked for); then the explicit constraint checks (a year,
+        number, place or kind the question sets must be met by the quoted sentence); then the
+        trained answerability model (``bot.answerability``) decides whether it answers at all.
+        When it does not and law articles were retrieved, the answer quotes the governing
+        provisions instead (``provisions``: citizens' legal questions share few words with the
+        article that answers them), unless the provisions model finds that none applies.
         """
         from bot.answerability import provisions
 
         articles = [n for n, c in enumerate(chunks, 1) if provisions.is_article(c)]
-        if articles and articles[0] == 1:
-            return self.provisions(question, chunks)
         decision = self._sentence_answer(question, chunks)
+        quoted = {article_name(chunks[c.n - 1].metadata) for c in decision.claims if 1 <= c.n <= len(chunks)} - {""}
+        if not decision.refused and quoted:
+            # a sentence of a law answers: the other provisions retrieved follow it ("另见《…》第N条：…")
+            more = self.provisions(question, chunks, skip=quoted, see_also=True)
+            if not more.refused:
+                decision.claims += more.claims
+                decision.answer += "\n" + more.answer
+            return decision
         if decision.refused and not decision.related and articles:
             from_law = self.provisions(question, chunks)
             if not from_law.refused:
@@ -294,10 +300,12 @@ class ExtractiveAnswerer:
         quote = chunks[best.chunk_n - 1].page_content[chosen[0].start : chosen[-1].end]
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
 
-    def provisions(self, question: str, chunks: list[Document], *, articles: int | None = None) -> Decision:
+    def provisions(self, question: str, chunks: list[Document], *, articles: int | None = None,
+                   skip: set[str] | None = None, see_also: bool = False) -> Decision:
         """For law articles: quote the governing sentence of the first few distinct articles retrieved, each named
         (根据《…》第N条，…[1] 另见《…》第M条：…[2]), or refuse when the provisions model finds none applies.
-        Only the article chunks are read; citation numbers are their places in ``chunks``."""
+        Only the article chunks are read; citation numbers are their places in ``chunks``. ``skip``: articles
+        already quoted (they count towards the number quoted); ``see_also``: every quote is led by 另见."""
         from bot.answerability import provisions
 
         place = [n for n, c in enumerate(chunks, 1) if provisions.is_article(c)]
@@ -311,8 +319,11 @@ class ExtractiveAnswerer:
                             f"threshold {gate.threshold:.2f})", probability=prob)
         claims: list[Claim] = []
         parts: list[str] = []
-        seen: set[str] = set()
+        seen: set[str] = set(skip or ())
+        wanted = (articles or gate.articles) - len(seen)
         for i, chunk in enumerate(ranking.chunks, 1):
+            if len(claims) >= wanted:
+                break
             name = article_name(chunk.metadata)
             own = [c for c in ranking.cands if c.chunk_n == i]
             if not name or name in seen or not own:
@@ -325,13 +336,12 @@ class ExtractiveAnswerer:
                 quote = quote[len(number) :].lstrip()
             n = place[i - 1]
             claims.append(Claim(n=n, quote=quote))
+            first = not parts and not see_also
             if ranking.cross:
-                lead = f"Under {name}: " if not parts else f"See also {name}: "
+                lead = f"Under {name}: " if first else f"See also {name}: "
             else:
-                lead = f"根据{name}，" if not parts else f"另见{name}："
+                lead = f"根据{name}，" if first else f"另见{name}："
             parts.append(f"{lead}{quote}[{n}]")
-            if len(claims) == (articles or gate.articles):
-                break
         if not claims:
             return Decision([], "", True, "no sentence of the retrieved articles to quote", probability=prob)
         return Decision(claims, "\n".join(parts), False, "", probability=prob)
