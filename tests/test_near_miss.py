@@ -141,3 +141,15 @@ def test_a_work_named_by_its_title_must_be_the_one_the_sentence_names(answerer):
     assert [u.text for u in unmet(other)] == ["《软件人才办法》"]
     same = _ranking(engine, "《软件产业促进办法》对牵头制定国家标准的企业奖励多少?", sentence)
     assert unmet(same) == []
+
+
+def test_words_inside_a_quoted_title_set_nothing(answerer):
+    """A question that names a document by its 《title》 asks about that document; the title's words are not
+    qualifiers for the answer sentence to meet (高校 inside the title is not a subject swapped for 企业)."""
+    engine, ranked = answerer
+    plain = "对牵头制定国家标准的高校奖励多少?"
+    titled = "《牵头制定国家标准的高校奖励办法》主要讲了什么?"
+    assert [t.text for t in swapped_terms(engine.rank(plain, ranked(plain)))] == ["高校"]
+    ranking = engine.rank(titled, ranked(titled))
+    assert ranking is not None and "50万元" in ranking.best.text
+    assert swapped_terms(ranking) == []

@@ -186,11 +186,14 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
     question = unicodedata.normalize("NFKC", r.question).lower()
     sentence = unicodedata.normalize("NFKC", r.best.text).lower()
     qwords, swords = _words(question), _words(sentence)
+    titled = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", question)]  # a title names, it sets nothing
     sent = normalize(r.best.text)
     asked = _asked_for(_pos_cut(question))
     by_text = {t.text: t for t in r.terms}
     out: list = []
-    for i, (word, flag, _) in enumerate(qwords):
+    for i, (word, flag, at) in enumerate(qwords):
+        if any(a <= at < b for a, b in titled):
+            continue
         kind = _kind(word, flag)
         # the term as the engine weighs it (a word the corpus cut otherwise is weighed by its pieces)
         term = by_text.get(word) or next((t for t in r.terms if t.text in word and len(t.text) >= 2), None)
