@@ -296,8 +296,13 @@ class ExtractiveAnswerer:
             return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {model().threshold:.2f}",
                             probability=prob)
         chosen = self._extend(best, ranking.cands, terms)
-        # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown
-        quote = chunks[best.chunk_n - 1].page_content[chosen[0].start : chosen[-1].end]
+        # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown;
+        # an item of a law article is quoted with the sentence that introduces the items
+        chunk = chunks[best.chunk_n - 1]
+        start = chosen[0].start
+        if chunk.metadata.get("article"):
+            start = _with_stem(chosen[0], [c for c in ranking.cands if c.chunk_n == best.chunk_n])
+        quote = chunk.page_content[start : chosen[-1].end]
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
 
     def provisions(self, question: str, chunks: list[Document], *, articles: int | None = None,
@@ -330,7 +335,8 @@ class ExtractiveAnswerer:
                 continue
             seen.add(name)
             chosen = self._extend(max(own, key=lambda c: c.score), ranking.cands, ranking.terms)
-            quote = chunk.page_content[chosen[0].start : chosen[-1].end]
+            start = _with_stem(chosen[0], own)
+            quote = chunk.page_content[start : chosen[-1].end]
             number = str(chunk.metadata.get("article") or "")
             if number and quote.startswith(number) and quote[len(number) :].strip():  # the lead names it already
                 quote = quote[len(number) :].lstrip()
@@ -386,6 +392,22 @@ class ExtractiveAnswerer:
         low = float(sims.min())
         for cand, sim in zip(close, sims, strict=True):
             cand.score += weight * (float(sim) - low)
+
+_ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
+_STEM_GAP = 160  # characters of earlier items a quote may carry to reach its stem
+
+
+def _with_stem(first: Candidate, own: list[Candidate]) -> int:
+    """Where a quote of an article should start: at ``first``, or — when ``first`` is an item ("（三）未依法…") — at
+    the sentence that introduces the items ("用人单位有下列情形之一的，劳动者可以解除劳动合同："), so the item
+    reads with what it is an item of; only when the items in between are short (the quote stays one verbatim span)."""
+    if not _ITEM.match(first.text):
+        return first.start
+    stems = [c for c in own if c.end <= first.start and c.text.rstrip().endswith(("：", ":"))]
+    if stems and first.start - stems[-1].end <= _STEM_GAP:
+        return stems[-1].start
+    return first.start
+
 
 @lru_cache(maxsize=4096)
 def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:

@@ -58,3 +58,13 @@ def test_the_trained_model_answers_a_citizens_question_and_refuses_an_unrelated_
     assert asked.answer.startswith("根据《中华人民共和国民法典》第五十六条，个体工商户的债务")
     off_topic = law_engine.ask("《战国无双3》是由哪两个公司合作开发的？")
     assert off_topic.refused and "provisions model" in off_topic.refusal_reason
+
+
+def test_an_item_of_an_article_is_quoted_with_the_sentence_that_introduces_it(law_engine):
+    """第九条 lists when a loan contract is formed; the answer for a bank transfer quotes the list's lead-in
+    through item (二), one verbatim span, not the item alone."""
+    answer = law_engine.ask("以银行转账支付的借款，借款合同什么时候成立？")
+    assert not answer.refused, answer.refusal_reason
+    cited = next(c for c in answer.citations if c.article.endswith("第九条"))
+    assert cited.quote.startswith("自然人之间的借款合同具有下列情形之一的，可以视为合同成立：")
+    assert cited.quote.rstrip("；。").endswith("自资金到达借款人账户时") and cited.quote in cited.text
