@@ -195,19 +195,12 @@ class Index:
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """``(chunk_id, cosine similarity)`` of the ``k`` nearest chunks."""
-        return [(i, s) for i, s, _ in self.dense_search_articles(vector, k, kinds=False)]
-
-    def dense_search_articles(self, vector: np.ndarray, k: int, *, kinds: bool = True) -> list[tuple[str, float, bool]]:
-        """``(chunk_id, cosine similarity, is a law article)`` of the ``k`` nearest chunks (``kinds=False``: the
-        last is always False and no metadata is read)."""
         # No count() first: an empty collection answers with no hits, and
         # counting 100k chunks costs more than the search itself.
         with self._chroma("searching"):
             res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
-                                        include=["distances", "metadatas"] if kinds else ["distances"])
-        metas = res["metadatas"][0] if kinds and res.get("metadatas") else [None] * len(res["ids"][0])
-        hits = [(i, round(1.0 - float(d), 6), bool(m and m.get("article")))
-                for i, d, m in zip(res["ids"][0], res["distances"][0], metas, strict=True)]
+                                        include=["distances"])
+        hits = [(i, round(1.0 - float(d), 6)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
         # near-ties come back from the approximate search in varying order: fix it
         return sorted(hits, key=lambda h: (-h[1], h[0]))
 

@@ -69,7 +69,8 @@ class HybridRetriever(BaseRetriever):
         """The fused top ``k`` for ``query``."""
         k = k or self.k
         fetch = max(self.fetch_k, k)
-        dense: list[tuple[str, float]] = []
+        plain: list[tuple[str, float]] = []
+        moved: list[tuple[str, float]] = []
         sparse: list[tuple[str, float]] = []
         # The keyword side (jieba + BM25, Python) runs in another thread while
         # this one embeds the query and searches Chroma (C and Rust code that
@@ -77,15 +78,20 @@ class HybridRetriever(BaseRetriever):
         keyword = _POOL.submit(self._keyword_search, query, fetch) if self.mode == "hybrid" else None
         if self.mode in ("hybrid", "dense"):
             vector = self.index.embeddings.embed_query_array(query)
-            dense = self._dense(vector, fetch)
+            plain = self.index.dense_search(vector, fetch)
+            if self.adapter is not None:
+                moved = self.index.dense_search(self.adapter.adapt(vector), fetch)
         if keyword is not None:
             sparse = keyword.result()
         elif self.mode == "bm25":
             sparse = self._keyword_search(query, fetch)
-        rankings = [[i for i, _ in dense], [i for i, _ in sparse]]
         chunks: dict[str, Document] = {}
-        if self.mode == "hybrid" and self.article_keyword_weight != 1.0 and sparse:
-            chunks = self.index.get(sorted({*rankings[0], *rankings[1]}))
+        typed = bool(moved) or (self.mode == "hybrid" and self.article_keyword_weight != 1.0 and bool(sparse))
+        if typed:  # which candidates are law articles decides how they rank: read them all once
+            chunks = self.index.get(sorted({i for hits in (plain, moved, sparse) for i, _ in hits}))
+        dense = self._dense(plain, moved, chunks, fetch) if moved else plain
+        rankings = [[i for i, _ in dense], [i for i, _ in sparse]]
+        if typed and self.article_keyword_weight != 1.0 and sparse:
             fused = rrf(rankings, weights=[1.0, 1.0], weight_of=self._keyword_weight(chunks))
         else:
             fused = rrf(rankings)
@@ -101,14 +107,17 @@ class HybridRetriever(BaseRetriever):
             out.append(doc)
         return out
 
-    def _dense(self, vector, k: int) -> list[tuple[str, float]]:
-        """The dense ranking. With the query adapter, law articles are ranked by the adapted question and every
-        other chunk by the plain one (the map was learned for articles: news and passages rank as without it)."""
-        if self.adapter is None:
-            return self.index.dense_search(vector, k)
-        moved = self.index.dense_search_articles(self.adapter.adapt(vector), k)
-        plain = self.index.dense_search_articles(vector, k)
-        hits = [(i, s) for i, s, article in moved if article] + [(i, s) for i, s, article in plain if not article]
+    @staticmethod
+    def _dense(plain: list[tuple[str, float]], moved: list[tuple[str, float]], chunks: dict[str, Document],
+               k: int) -> list[tuple[str, float]]:
+        """The dense ranking with the query adapter: law articles ranked by the adapted question (``moved``),
+        every other chunk by the plain one (the map was learned for articles: news and passages rank as without
+        it)."""
+        def article(cid: str) -> bool:
+            doc = chunks.get(cid)
+            return doc is not None and bool(doc.metadata.get("article"))
+
+        hits = [(i, s) for i, s in moved if article(i)] + [(i, s) for i, s in plain if not article(i)]
         return sorted(hits, key=lambda h: (-h[1], h[0]))[:k]
 
     def _keyword_weight(self, chunks: dict[str, Document]) -> Callable[[int, str], float]:
