@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
-from bot.structure import article_name, name_article
+from bot.structure import article_name, is_article, name_article
 from bot.text import STOPWORDS, is_cjk, normalize, read_word_table, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
@@ -246,9 +246,6 @@ class ExtractiveAnswerer:
         provisions instead (``provisions``: citizens' legal questions share few words with the
         article that answers them), unless the provisions model finds that none applies.
         """
-        from bot.answerability import provisions
-
-        articles = [n for n, c in enumerate(chunks, 1) if provisions.is_article(c)]
         decision = self._sentence_answer(question, chunks)
         quoted = {article_name(chunks[c.n - 1].metadata) for c in decision.claims if 1 <= c.n <= len(chunks)} - {""}
         if not decision.refused and quoted:
@@ -258,7 +255,7 @@ class ExtractiveAnswerer:
                 decision.claims += more.claims
                 decision.answer += "\n" + more.answer
             return decision
-        if decision.refused and not decision.related and articles:
+        if decision.refused and not decision.related and any(map(is_article, chunks)):
             from_law = self.provisions(question, chunks)
             if not from_law.refused:
                 return from_law
@@ -300,7 +297,7 @@ class ExtractiveAnswerer:
         # an item of a law article is quoted with the sentence that introduces the items
         chunk = chunks[best.chunk_n - 1]
         start = chosen[0].start
-        if chunk.metadata.get("article"):
+        if is_article(chunk):
             start = _with_stem(chosen[0], [c for c in ranking.cands if c.chunk_n == best.chunk_n])
         quote = chunk.page_content[start : chosen[-1].end]
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
@@ -313,7 +310,7 @@ class ExtractiveAnswerer:
         already quoted (they count towards the number quoted); ``see_also``: every quote is led by 另见."""
         from bot.answerability import provisions
 
-        place = [n for n, c in enumerate(chunks, 1) if provisions.is_article(c)]
+        place = [n for n, c in enumerate(chunks, 1) if is_article(c)]
         ranking = self.rank(question, [chunks[n - 1] for n in place])
         if ranking is None:
             return Decision([], "", True, "no law article retrieved")

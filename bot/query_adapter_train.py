@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.answerability.train import jsonl
 from bot.embeddings import MODEL_NAME
 from bot.evaluation.articles import canonical
 from bot.evaluation.statutes import split_of
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     ids, passages, arts = library(engine)
     if not any(arts):
         parser.error(f"{engine.settings.data_dir}: no statute articles indexed — ingest ../shared/bench/statutes/corpus")
-    rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = jsonl(args.questions)
     where = {c: i for i, c in enumerate(ids)}
     by_article: dict[str, list[int]] = defaultdict(list)
     for i, a in enumerate(arts):

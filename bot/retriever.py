@@ -19,6 +19,7 @@ from pydantic import ConfigDict
 
 from bot.index import Index
 from bot.query_adapter import QueryAdapter
+from bot.structure import is_article
 from bot.text import is_cjk
 
 RRF_K = 60
@@ -38,6 +39,11 @@ def rrf(rankings: list[list[str]], *, k: int = RRF_K, weights: list[float] | Non
             w = weight * (weight_of(n, doc_id) if weight_of else 1.0)
             fused[doc_id] = fused.get(doc_id, 0.0) + w / (k + rank + 1)
     return fused
+
+
+def _is_article(chunks: dict[str, Document], chunk_id: str) -> bool:
+    doc = chunks.get(chunk_id)
+    return doc is not None and is_article(doc)
 
 
 class HybridRetriever(BaseRetriever):
@@ -113,19 +119,14 @@ class HybridRetriever(BaseRetriever):
         """The dense ranking with the query adapter: law articles ranked by the adapted question (``moved``),
         every other chunk by the plain one (the map was learned for articles: news and passages rank as without
         it)."""
-        def article(cid: str) -> bool:
-            doc = chunks.get(cid)
-            return doc is not None and bool(doc.metadata.get("article"))
-
-        hits = [(i, s) for i, s in moved if article(i)] + [(i, s) for i, s in plain if not article(i)]
+        hits = ([(i, s) for i, s in moved if _is_article(chunks, i)]
+                + [(i, s) for i, s in plain if not _is_article(chunks, i)])
         return sorted(hits, key=lambda h: (-h[1], h[0]))[:k]
 
     def _keyword_weight(self, chunks: dict[str, Document]) -> Callable[[int, str], float]:
         """Per ranking and chunk: the keyword ranking (1) counts ``article_keyword_weight`` for articles."""
         def weight(ranking: int, chunk_id: str) -> float:
-            doc = chunks.get(chunk_id)
-            is_article = doc is not None and bool(doc.metadata.get("article"))
-            return self.article_keyword_weight if ranking == 1 and is_article else 1.0
+            return self.article_keyword_weight if ranking == 1 and _is_article(chunks, chunk_id) else 1.0
 
         return weight
 

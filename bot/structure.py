@@ -143,6 +143,11 @@ def context_line(metadata: Mapping[str, object]) -> str:
     return " ".join(x for x in (title, str(metadata.get("heading") or "")) if x)
 
 
+def is_article(chunk: Document) -> bool:
+    """Whether ``chunk`` is a law article (or a piece of one): it carries a ``第N条`` number."""
+    return bool(chunk.metadata.get("article"))
+
+
 def article_name(metadata: Mapping[str, object]) -> str:
     """``《中华人民共和国民法典》第五十四条`` for an article chunk, ``""`` otherwise."""
     article = str(metadata.get("article") or "")

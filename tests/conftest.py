@@ -20,6 +20,8 @@ from bot.engine import Engine
 from bot.settings import Settings
 from tests.fake_openai import FakeOpenAI
 
+STATUTE_FIXTURES = Path(__file__).parent / "fixtures" / "statutes"
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
@@ -73,6 +75,16 @@ def seed_engine(tmp_path_factory, embed_cache_dir) -> Engine:
     engine = Engine(settings)
     report = engine.ingest()
     assert not report.errors, report.errors
+    return engine
+
+
+@pytest.fixture(scope="session")
+def statute_engine(tmp_path_factory, embed_cache_dir) -> Engine:
+    """The three statute fixtures (a law, a judicial interpretation, a policy) in embedded Chroma (real embedder;
+    about 20 chunks; read-only for tests)."""
+    settings = make_settings(tmp_path_factory.mktemp("statute-data"), embed_cache_dir, corpus_dir=STATUTE_FIXTURES)
+    engine = Engine(settings)
+    assert not engine.ingest().errors
     return engine
 
 

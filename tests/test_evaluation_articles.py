@@ -78,15 +78,6 @@ def test_split_is_fixed_and_one_in_five():
         in_split(rows, "test")
 
 
-@pytest.fixture(scope="module")
-def statute_engine(tmp_path_factory, embed_cache_dir) -> Engine:
-    """The three statute fixtures in embedded Chroma (real embedder; about 20 chunks)."""
-    settings = make_settings(tmp_path_factory.mktemp("statute-data"), embed_cache_dir, corpus_dir=FIXTURES)
-    engine = Engine(settings)
-    assert not engine.ingest().errors
-    return engine
-
-
 def test_statute_set_end_to_end_reports_article_metrics(statute_engine, tmp_path):
     rows = [{"id": "s1", "question": "自然人从事工商业经营，经依法登记，就是个体工商户吗？",
              "gold_articles": ["《中华人民共和国民法典》第五十四条"]},

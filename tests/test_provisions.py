@@ -4,20 +4,7 @@ End to end over the statute fixtures (real embedder, embedded Chroma in tmp dirs
 
 from __future__ import annotations
 
-import pytest
-
 from bot.answerability import provisions
-from bot.engine import Engine
-from tests.conftest import make_settings
-from tests.test_structure import FIXTURES
-
-
-@pytest.fixture(scope="module")
-def law_engine(tmp_path_factory, embed_cache_dir) -> Engine:
-    settings = make_settings(tmp_path_factory.mktemp("provisions-data"), embed_cache_dir, corpus_dir=FIXTURES)
-    engine = Engine(settings)
-    assert not engine.ingest().errors
-    return engine
 
 
 def _gate(threshold: float, articles: int = 2) -> provisions.ProvisionsModel:
@@ -31,9 +18,9 @@ def test_the_shipped_model_matches_the_features_and_quotes_a_few_articles():
     assert 1 <= gate.articles <= 3 and 0.0 < gate.threshold < 1.0
 
 
-def test_an_article_answer_names_each_article_and_quotes_it_verbatim(law_engine, monkeypatch):
+def test_an_article_answer_names_each_article_and_quotes_it_verbatim(statute_engine, monkeypatch):
     monkeypatch.setattr(provisions, "model", lambda: _gate(0.0, articles=2))  # always answers: the form is tested
-    answer = law_engine.ask("我开了个小店做买卖，登记以后算个体工商户吗？")
+    answer = statute_engine.ask("我开了个小店做买卖，登记以后算个体工商户吗？")
     assert not answer.refused
     assert answer.answer.startswith("根据《")
     names = [c.article for c in answer.citations]
@@ -43,27 +30,27 @@ def test_an_article_answer_names_each_article_and_quotes_it_verbatim(law_engine,
         assert cit.quote and cit.quote in cit.text, "every quote is verbatim in the article it cites"
 
 
-def test_below_the_threshold_it_refuses_and_says_why(law_engine, monkeypatch):
+def test_below_the_threshold_it_refuses_and_says_why(statute_engine, monkeypatch):
     monkeypatch.setattr(provisions, "model", lambda: _gate(0.99))  # p = 0.5 everywhere: never enough
-    answer = law_engine.ask("我开了个小店做买卖，登记以后算个体工商户吗？")
+    answer = statute_engine.ask("我开了个小店做买卖，登记以后算个体工商户吗？")
     assert answer.refused and not answer.citations
     assert "provisions model" in (answer.refusal_reason or "")
 
 
-def test_the_trained_model_answers_a_citizens_question_and_refuses_an_unrelated_one(law_engine):
-    asked = law_engine.ask("个体户欠了债，是用个人财产还还是家庭财产还？")
+def test_the_trained_model_answers_a_citizens_question_and_refuses_an_unrelated_one(statute_engine):
+    asked = statute_engine.ask("个体户欠了债，是用个人财产还还是家庭财产还？")
     assert not asked.refused, asked.refusal_reason
     assert asked.citations[0].article == "《中华人民共和国民法典》第五十六条"
     # the lead names the article, so the quote does not repeat its number
     assert asked.answer.startswith("根据《中华人民共和国民法典》第五十六条，个体工商户的债务")
-    off_topic = law_engine.ask("《战国无双3》是由哪两个公司合作开发的？")
+    off_topic = statute_engine.ask("《战国无双3》是由哪两个公司合作开发的？")
     assert off_topic.refused and "provisions model" in off_topic.refusal_reason
 
 
-def test_an_item_of_an_article_is_quoted_with_the_sentence_that_introduces_it(law_engine):
+def test_an_item_of_an_article_is_quoted_with_the_sentence_that_introduces_it(statute_engine):
     """第九条 lists when a loan contract is formed; the answer for a bank transfer quotes the list's lead-in
     through item (二), one verbatim span, not the item alone."""
-    answer = law_engine.ask("以银行转账支付的借款，借款合同什么时候成立？")
+    answer = statute_engine.ask("以银行转账支付的借款，借款合同什么时候成立？")
     assert not answer.refused, answer.refusal_reason
     cited = next(c for c in answer.citations if c.article.endswith("第九条"))
     assert cited.quote.startswith("自然人之间的借款合同具有下列情形之一的，可以视为合同成立：")

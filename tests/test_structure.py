@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
@@ -13,8 +12,9 @@ from bot.citations import Claim, verify
 from bot.ingest import embed_text
 from bot.loaders import load_file
 from bot.structure import article_name, kind_of, name_article
+from tests.conftest import STATUTE_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "statutes"
+FIXTURES = STATUTE_FIXTURES
 
 
 def _chunks(name: str, *, size: int = 300) -> tuple[Document, list[Document]]:

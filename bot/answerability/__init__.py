@@ -104,6 +104,12 @@ _TIME = re.compile(r"\d{1,4}\s*[年月日]|[一二三四五六七八九十]+月|
 _GLUE = ("u", "p", "c", "x", "w")
 _BREAKS = re.compile(r"[,，。;；:：!！?？()（）\[\]【】]")
 BREAK = "|"
+_TITLED = re.compile(r"《[^》]*》")
+
+
+def _title_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` quotes a 《title》: words inside it name a work, they are not words of the sentence."""
+    return [(m.start(), m.end()) for m in _TITLED.finditer(text)]
 
 
 def _kind(word: str, flag: str) -> str | None:
@@ -153,8 +159,7 @@ def _counterparts(anchor: str, side: int, sentence: str, swords: list[tuple[str,
     found = next((p for p in pieces if p in sentence), None)
     if found is None:
         return []
-    titles = [(t.start(), t.end()) for t in re.finditer(r"《[^》]*》", sentence)]
-    # a word inside a document's title is part of its name, not a place in the sentence
+    titles = _title_spans(sentence)  # a word inside a document's title is part of its name, not a place in the sentence
     spots = [m for m in re.finditer(re.escape(found), sentence) if not any(a < m.start() < b for a, b in titles)]
     if len(spots) != 1:
         return []
@@ -186,7 +191,7 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
     question = unicodedata.normalize("NFKC", r.question).lower()
     sentence = unicodedata.normalize("NFKC", r.best.text).lower()
     qwords, swords = _words(question), _words(sentence)
-    titled = [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", question)]  # a title names, it sets nothing
+    titled = _title_spans(question)  # a title names, it sets nothing
     sent = normalize(r.best.text)
     asked = _asked_for(_pos_cut(question))
     by_text = {t.text: t for t in r.terms}

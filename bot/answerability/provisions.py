@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from langchain_core.documents import Document
-
     from bot.extractive import Ranking
 
 MODEL_PATH = Path(__file__).with_name("provisions.json")
@@ -41,10 +39,6 @@ FEATURES = (
     "same_law",        # share of the retrieved chunks from the first chunk's document
     "terms",           # log(1 + number of question terms)
 )
-
-
-def is_article(chunk: Document) -> bool:
-    return bool(chunk.metadata.get("article"))
 
 
 

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answerability.provisions import FEATURES, MODEL_PATH, features, is_article
+from bot.answerability.provisions import FEATURES, MODEL_PATH, features
+from bot.answerability.train import jsonl
 from bot.evaluation.articles import canonical
 from bot.evaluation.statutes import split_of
-from bot.structure import article_name
+from bot.structure import article_name, is_article
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
 # An answer quoting articles a lawyer would not cite is related law, not an invented fact; on the validation split
@@ -37,10 +38,6 @@ BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
 WRONG = 0.25
 OUT_OF_SCOPE = 2.0  # answering a question the library has nothing on is the confident wrong answer
 MAX_ARTICLES = 3
-
-
-def jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def collect(engine, bench: Path, *, ood: int) -> list[dict]:
