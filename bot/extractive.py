@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +49,7 @@ _ASKING = re.compile(r"[几哪谁啥]|多少|什么|怎么|^[这那该此本每�
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿|番|成)|第[一二三四五六七八九十\d]+")
 _DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
-_WANTS_NUMBER = re.compile(r"多少|几(?![月号日年点时])|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|what (amount|percentage)|\bhow large|增速|增长了|排名|第几|位列", re.I)
+_WANTS_NUMBER = re.compile(r"多少|几(?![月号日年点时])|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
 _WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
@@ -57,6 +57,9 @@ _WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|which day|what d
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
 # the thing an English question asks for: "size" in "what is the size of …", "subsidy" in "what is the maximum subsidy"
 _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
+# the similarity features compare the best sentence with this many runners-up; a lone sentence leads by this much
+SIMILARITY_RIVALS = 4
+SIMILARITY_ALONE = 0.1
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 
 
@@ -111,6 +114,25 @@ class Ranking:
     wants_date: bool
     cross: bool
     chunks: list[Document]
+    # (passages, query) embedders for ``similarity``; None where the engine has none (keyword-only training)
+    embed: tuple[Callable[[list[str]], np.ndarray], Callable[[str], np.ndarray]] | None = None
+    _similarity: tuple[float, float] | None = field(default=None, repr=False)
+
+    def similarity(self) -> tuple[float, float] | None:
+        """Embedding cosine of the question to the best sentence, and its lead over the next ``SIMILARITY_RIVALS``
+        sentences by score (computed once, on demand: only the answerability model reads it); None without an
+        embedder."""
+        if self._similarity is None and self.embed is not None:
+            passages, query = self.embed
+            # a sentence is read with its document title and section heading (CMRC: the sentence alone ranks the
+            # one that names the subject above the one that answers under a heading that names it)
+            def text(c: Candidate) -> str:
+                return f"{c.context} {c.text}".strip()
+            rivals = [text(c) for c in sorted(self.cands, key=lambda c: -c.score) if c is not self.best]
+            sims = passages([text(self.best), *rivals[:SIMILARITY_RIVALS]]) @ query(self.question)
+            lead = float(sims[0] - sims[1:].max()) if len(sims) > 1 else SIMILARITY_ALONE
+            self._similarity = (float(sims[0]), lead)
+        return self._similarity
 
 
 class ExtractiveAnswerer:
@@ -233,7 +255,9 @@ class ExtractiveAnswerer:
         self._dense_rerank(question, cands)
         best = max(cands, key=lambda c: c.score)
         return Ranking(question=question, terms=terms, cands=cands, best=best, wants_number=wants_number,
-                       wants_date=wants_date, cross=not is_cjk(question), chunks=chunks)
+                       wants_date=wants_date, cross=not is_cjk(question), chunks=chunks,
+                       embed=(self._embed_passages, self._embed_query)
+                       if self._embed_passages is not None and self._embed_query is not None else None)
 
     def answer(self, question: str, chunks: list[Document]) -> Decision:
         """Choose the quote(s) for ``question`` from ``chunks``, say what is not covered, or refuse.
@@ -299,7 +323,7 @@ class ExtractiveAnswerer:
         start = chosen[0].start
         if is_article(chunk):
             start = _with_stem(chosen[0], [c for c in ranking.cands if c.chunk_n == best.chunk_n])
-        quote = chunk.page_content[start : chosen[-1].end]
+        quote = _without_number(chunk.page_content[start : chosen[-1].end], chunk)
         return Decision([Claim(n=best.chunk_n, quote=quote)], f"{quote}[{best.chunk_n}]", False, "", probability=prob)
 
     def provisions(self, question: str, chunks: list[Document], *, articles: int | None = None,
@@ -334,9 +358,7 @@ class ExtractiveAnswerer:
             chosen = self._extend(max(own, key=lambda c: c.score), ranking.cands, ranking.terms)
             start = _with_stem(chosen[0], own)
             quote = chunk.page_content[start : chosen[-1].end]
-            number = str(chunk.metadata.get("article") or "")
-            if number and quote.startswith(number) and quote[len(number) :].strip():  # the lead names it already
-                quote = quote[len(number) :].lstrip()
+            quote = _without_number(quote, chunk)
             n = place[i - 1]
             claims.append(Claim(n=n, quote=quote))
             first = not parts and not see_also
@@ -392,6 +414,14 @@ class ExtractiveAnswerer:
 
 _ITEM = re.compile(r"^\s*[（(][一二三四五六七八九十]+[）)]")
 _STEM_GAP = 160  # characters of earlier items a quote may carry to reach its stem
+
+
+def _without_number(quote: str, chunk: Document) -> str:
+    """An article's quote without the article's own number in front (第五十六条 …): the answer's lead names it."""
+    number = str(chunk.metadata.get("article") or "") if is_article(chunk) else ""
+    if number and quote.startswith(number) and quote[len(number) :].strip():
+        return quote[len(number) :].lstrip()
+    return quote
 
 
 def _with_stem(first: Candidate, own: list[Candidate]) -> int:

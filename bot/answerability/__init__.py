@@ -44,6 +44,8 @@ FEATURES = (
     "unmet",               # constraints the question sets that the sentence does not meet
     "support",             # log(1 + other retrieved chunks that state the sentence's new numbers too)
     "asked_said",          # the thing asked for (补贴 in 有什么补贴) is named in the sentence: 1, not named: 0, none: .5
+    "similarity",          # embedding cosine of the question to the sentence (multilingual-e5, query/passage prefixes)
+    "similarity_lead",     # that cosine minus the best of the next four sentences by score
 )
 
 
@@ -62,6 +64,11 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     missing = [t for t in terms if t.text in best.missing]
     others = [c.score for c in r.cands if c is not best]
     margin = best.score - max(others) if others else 1.0
+    similarity = r.similarity() or (math.nan, math.nan)  # no embedder: the model reads its training mean
+    if r.cross:
+        # an English question and a Chinese sentence score lower than two Chinese texts that say the same, and
+        # there is no English data to learn by how much: the model reads its training means (as without embedder)
+        similarity = (math.nan, math.nan)
     return [
         best.coverage,
         sentence_cov,
@@ -78,6 +85,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         float(unmet),
         math.log1p(_support(r)),
         _asked_said(r, sent),
+        *similarity,
     ]
 
 
@@ -250,7 +258,9 @@ class Model:
         return self.predict(features(r, unmet=unmet))
 
     def predict(self, x: list[float]) -> float:
-        z = self.intercept + sum(w * (v - m) / s for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True))
+        """A feature that could not be computed (NaN) counts as its training mean."""
+        z = self.intercept + sum(w * (v - m) / s for w, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
+                                 if not math.isnan(v))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     @classmethod

@@ -12,8 +12,8 @@ Data (read in place from ``../shared/bench``; never shipped):
   (``constraints.unmet``) and are reported, but are not fitted on and do not choose the threshold.
 
 For every question the product's own pipeline runs — chunking, jieba BM25 over the whole corpus (top 5; dense
-retrieval and the dense tie-break are left out so training needs no embeddings), the extractive ranking and the
-constraint checks — and the best sentence is labelled 1 when it contains the gold answer (RGB/CMRC rule:
+retrieval is left out), the extractive ranking with its dense tie-break, the similarity features (the bundled
+embedder; vectors cached in ``--embedding-cache``) and the constraint checks — and the best sentence is labelled 1 when it contains the gold answer (RGB/CMRC rule:
 every answer group matched).  A standardised logistic regression (scikit-learn) is fitted on the training rows;
 the threshold is the one that maximises ``correct − COST·wrong`` on the validation rows (a wrong answer costs
 ``COST`` refusals).  Writes ``bot/answerability/model.json`` and, with ``--report``, the curve data.
@@ -27,6 +27,7 @@ import json
 import random
 import re
 import sys
+import tempfile
 import time
 import unicodedata
 from pathlib import Path
@@ -36,6 +37,7 @@ import numpy as np
 from bot.answerability import FEATURES, MODEL_PATH, Model, features
 from bot.answerability.constraints import unmet
 from bot.chunking import split_document
+from bot.embeddings import E5Embeddings
 from bot.evaluation.matching import groups_missing
 from bot.extractive import ExtractiveAnswerer, _has_new_number
 from bot.keyword import Bm25Index
@@ -66,7 +68,7 @@ def jsonl(path: Path) -> list[dict]:
 class Corpus:
     """A passage collection chunked and BM25-indexed as the product does it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, embeddings: E5Embeddings | None = None) -> None:
         docs = load_file(path, root=path.parent)
         self.chunks = [c for d in docs for c in split_document(d)]
         self.by_doc: dict[str, list[int]] = {}
@@ -75,7 +77,9 @@ class Corpus:
         tokens = [tokenize(f"{c.metadata.get('title', '')} {c.page_content}") for c in self.chunks]
         self.bm25 = Bm25Index(Path("/nonexistent"))
         self.bm25.build([str(c.id) for c in self.chunks], tokens, stamp="")
-        self.answerer = ExtractiveAnswerer(idf=self.bm25.idf)
+        self.answerer = ExtractiveAnswerer(
+            idf=self.bm25.idf, embed_passages=embeddings.embed_passages if embeddings else None,
+            embed_query=embeddings.embed_query_array if embeddings else None)
 
     def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
         model = self.bm25.model
@@ -156,10 +160,11 @@ def near_miss(case: dict, rng: random.Random) -> str | None:
     return None
 
 
-def collect(bench: Path, out: Path, *, limit: int | None = None) -> None:
+def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | None = None) -> None:
     rows: list[dict] = []
     t0 = time.time()
-    cmrc = Corpus(bench / "cmrc_dev_corpus.jsonl")
+    embeddings = E5Embeddings(cache_path=cache)
+    cmrc = Corpus(bench / "cmrc_dev_corpus.jsonl", embeddings)
     for part, split in (("cmrc_dev_part1.jsonl", "train"), ("cmrc_dev_part2.jsonl", "val")):
         for i, case in enumerate(jsonl(bench / part)):
             if limit and i >= limit:
@@ -171,7 +176,7 @@ def collect(bench: Path, out: Path, *, limit: int | None = None) -> None:
                 r = row(cmrc, swapped, case["answer_groups"], answerable=False)
                 rows.append({**r, "set": "cmrc-swap", "split": split, "id": case["id"], "question": swapped})
     print(f"cmrc done {time.time() - t0:.0f}s", file=sys.stderr)
-    rgb = Corpus(bench / "rgb_zh_corpus.jsonl")
+    rgb = Corpus(bench / "rgb_zh_corpus.jsonl", embeddings)
     for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
         if limit and i >= limit:
             break
@@ -195,7 +200,9 @@ def fit(rows: list[dict]) -> Model:
 
     train = [r for r in rows if r["split"] == "train" and r["x"] is not None and not r["veto"]
              and SET_WEIGHT.get(r["set"], 1.0) > 0]
-    x = np.array([r["x"] for r in train])
+    x = np.array([r["x"] for r in train], dtype=float)
+    # a feature that could not be computed (the cosine of a Latin-script question) counts as its mean, as at run time
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
     y = np.array([r["label"] for r in train])
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
@@ -253,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=Path, default=Path("/tmp/answerability-rows.jsonl.gz"),
                     help="collected feature rows (reused when present)")
     ap.add_argument("--recollect", action="store_true")
+    ap.add_argument("--embedding-cache", type=Path, default=Path(tempfile.gettempdir()) / "answerability-embeddings.sqlite3",
+                    help="sentence and question vectors, kept between runs (about 25k sentences: ~4 min to fill)")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--report", type=Path, help="write curves and calibration as JSON")
     args = ap.parse_args(argv)
     if args.recollect or not args.rows.exists():
-        collect(args.bench, args.rows, limit=args.limit)
+        collect(args.bench, args.rows, limit=args.limit, cache=args.embedding_cache)
     with gzip.open(args.rows, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]
     random.Random(0).shuffle(rows)
