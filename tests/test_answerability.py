@@ -1,7 +1,8 @@
 """The answer decision: answerability model, constraint checks, 'not covered' answers, refusal reasons.
 
 The unit tests use a small invented policy text (not the bundled article) with the real jieba BM25 IDF and the
-shipped model; the dense tie-break is left out there (no embedder), as in training.
+shipped model; most leave the embedder out (the dense tie-break and the similarity features then do not apply:
+the model reads their training means); the similarity test uses a deterministic stand-in embedder.
 """
 
 from __future__ import annotations
@@ -152,7 +153,57 @@ def test_cli_json_shows_not_covered_form(settings_factory):
 
 
 
-def test_training_script_runs_on_a_few_benchmark_questions(tmp_path):
+def _toy_embedder(vectors: dict[str, list[float]]):
+    """A deterministic stand-in for the embedder: each text's vector is looked up by a word it contains."""
+    import numpy as np
+
+    def vec(text: str) -> np.ndarray:
+        v = np.array(next((v for w, v in vectors.items() if w in text), [0.0, 0.0, 1.0]), dtype=float)
+        return v / np.linalg.norm(v)
+
+    return (lambda texts: np.stack([vec(t) for t in texts])), vec
+
+
+def test_similarity_features_compare_the_best_sentence_with_its_runners_up(tmp_path):
+    import math
+
+    from bot.answerability import features
+
+    chunks = [Document(page_content=t, metadata={"doc_id": f"d{i}", "title": ""}, id=f"d{i}#0")
+              for i, t in enumerate(TEXTS)]
+    bm25 = Bm25Index(tmp_path)
+    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+    passages, query = _toy_embedder({"园区": [1.0, 0.0, 0.0], "软件": [0.6, 0.8, 0.0]})
+    question = "市级示范园区能获得多少奖励?"
+    with_embedder = ExtractiveAnswerer(idf=bm25.idf, embed_passages=passages, embed_query=query).rank(question, chunks)
+    assert with_embedder is not None and "200万元" in with_embedder.best.text
+    x = dict(zip(FEATURES, features(with_embedder), strict=True))
+    # the question and the best sentence share the 园区 direction (cosine 1); the best runner-up is the other
+    # 园区 sentence of the same chunk (cosine 1 too), so the lead is 0
+    assert x["similarity"] == pytest.approx(1.0) and x["similarity_lead"] == pytest.approx(0.0)
+    # without an embedder (keyword-only training, tests) the features are missing and the model reads its means
+    plain = ExtractiveAnswerer(idf=bm25.idf).rank(question, chunks)
+    assert plain is not None
+    y = dict(zip(FEATURES, features(plain), strict=True))
+    assert math.isnan(y["similarity"]) and math.isnan(y["similarity_lead"])
+    m = model()
+    at_mean = [m.mean[i] if math.isnan(v) else v for i, v in enumerate(features(plain))]
+    assert m.predict(features(plain)) == pytest.approx(m.predict(at_mean))
+    # an English question's cosine to Chinese text is not comparable with the Chinese training rows: not used
+    english = ExtractiveAnswerer(idf=bm25.idf, embed_passages=passages, embed_query=query).rank(
+        "How much is the reward for a park?", chunks)
+    assert english is not None and math.isnan(features(english)[FEATURES.index("similarity")])
+
+
+def test_a_sentence_far_from_the_question_in_meaning_lowers_the_estimate():
+    m = model()
+    near, far = list(m.mean), list(m.mean)
+    near[FEATURES.index("similarity")] = 0.95
+    far[FEATURES.index("similarity")] = 0.75
+    assert m.predict(near) > m.predict(far)
+
+
+def test_training_script_runs_on_a_few_benchmark_questions(tmp_path, embed_cache_dir):
     """The offline training pipeline end to end on 6 questions per set (skips without ../shared/bench)."""
     from bot.answerability import train
     from tests.conftest import BENCH, bench_file
@@ -161,6 +212,7 @@ def test_training_script_runs_on_a_few_benchmark_questions(tmp_path):
     bench_file("rgb_zh.jsonl")
     out, report = tmp_path / "model.json", tmp_path / "report.json"
     assert train.main(["--bench", str(BENCH), "--rows", str(tmp_path / "rows.jsonl.gz"), "--limit", "6",
+                       "--embedding-cache", str(embed_cache_dir / "embeddings.sqlite3"),
                        "--out", str(out), "--report", str(report)]) == 0
     fitted = Model.load(out)
     assert 0 < fitted.threshold < 1 and len(fitted.coef) == len(FEATURES)
