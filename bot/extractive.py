@@ -162,6 +162,7 @@ class ExtractiveAnswerer:
         known = [self._idf(w) for w, _ in words if self._idf(w) > 0]
         default = float(np.median(known)) if known else 3.0
         asked_for = _asked_for(words)
+        listed = _listed(words)
         for word, flag in words:
             word = word.strip()
             if (word in GENERIC or _ASKING.search(word) or not re.search(r"[\w\u3400-\u9fff]", word)
@@ -183,7 +184,10 @@ class ExtractiveAnswerer:
             # appear: a question about 深圳 is not answered by a sentence about 成都.
             # The thing asked for (网址 in 哪个网址) must be in the corpus at all, and weighs
             # double: an answer sentence usually names an instance, not the category.
-            must = (word.isdigit() and len(word) >= 2) or (oov and (flag.startswith(_PROPER) or word in asked_for))
+            # The thing whose items are asked for (申报材料 in 申报材料有哪些) likewise: a corpus that never
+            # names it cannot list it (CMRC/RGB: fires on 1 of 4,827 training-pipeline questions; docs/answerability.md)
+            must = (word.isdigit() and len(word) >= 2) or (oov and (flag.startswith(_PROPER) or word in asked_for
+                                                                    or word in listed))
             if word in asked_for:
                 weight *= 2
             terms[word] = Term(word, weight, must, oov)
@@ -452,6 +456,12 @@ def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:
         if word in ("多少", "什么", "哪里") and i >= 2 and words[i - 1][0] == "是" and words[i - 2][1].startswith("n"):
             out.add(words[i - 2][0])
     return out
+
+
+def _listed(words: tuple[tuple[str, str], ...]) -> set[str]:
+    """The noun whose items or nature a question asks for: 材料 in 申报材料有哪些 / 包括哪些 / 是什么 / 有什么."""
+    return {words[i - 2][0] for i, (word, _flag) in enumerate(words)
+            if word in ("哪些", "什么") and i >= 2 and words[i - 1][0] in ("有", "包括", "是") and words[i - 2][1].startswith("n")}
 
 
 def _has_new_number(sentence: str, question: str) -> bool:

@@ -243,3 +243,15 @@ def test_a_lone_sentence_sharing_no_word_with_the_question_is_never_the_answer()
     decision = answerer.answer("首版次软件产品补贴最高多少?", [chunk])
     assert decision.refused and not decision.claims
     assert "none of the question's words" in decision.reason
+
+
+def test_a_list_of_something_the_sources_never_name_is_refused(fixture_answerer):
+    from bot.extractive import _listed, _pos_cut
+
+    assert "申报材料" in _listed(_pos_cut("示范园区的申报材料有哪些?"))
+    decision = fixture_answerer("示范园区的申报材料有哪些?")
+    assert decision.refused and "申报材料" in decision.reason
+    # the same form about something the sources do name is not refused for that
+    assert "示范园区" in _listed(_pos_cut("示范园区有哪些?"))
+    named = fixture_answerer("示范园区有哪些?")
+    assert "示范园区" not in named.reason
