@@ -44,6 +44,12 @@ def test_the_measure_word_of_the_count_asked_for():
     assert [(c.said, c.unit) for c in asked_units("一共出来了几台机器人?")] == [("几台", "台")]
     assert [(c.unit, c.loose) for c in asked_units("这座城市有多少人?")] == [("人", True)]  # 多少税 is not a count
     assert [(c.said, c.unit) for c in asked_units("买一台要多少钱?")] == [("多少钱", "钱")]  # money: 元/万/亿
+    # the noun counted may stand for the classifier; a rank is answered by 第N
+    departments = asked_units("这份通知是几个部门联合发的?")[0]
+    assert departments.noun == "部门" and states_count("由三部门联合印发", departments)
+    assert not states_count("由三家单位联合印发", departments)
+    rank = asked_units("该区的综合实力排多少名?")[0]
+    assert rank.ordinal and states_count("综合实力位列第五", rank) and not states_count("综合实力较强", rank)
     # which years, a year, "those few years", a school grade: no count of years is asked
     for question in ("他哪几年获得冠军?", "车站设站于几几年?", "那几年什么帮派势力最大?", "他读几年级?"):
         assert asked_units(question) == [], question

@@ -142,8 +142,8 @@ def states_count(text: str, count: Count | str) -> bool:
 
     A date year (2023年) is not a number of years; 钱 is an amount in 元/万/亿; a quantity in a symbol or Latin
     unit (40km, 23~28°c) may be the asked one written otherwise (米, 度); a loose count may drop its noun after a
-    magnitude (网民规模10.51亿 for 多少人); the general classifier 个 may give way to the noun counted (7部门 for
-    几个部门); an ordinal is answered by 第N (排名全国第六 for 排多少名).
+    magnitude (网民规模10.51亿 for 多少人); the noun counted may stand for the classifier, which written Chinese often
+    drops (三部门联合发文 for 几个部门); an ordinal is answered by 第N (位列第五 for 排多少名).
     """
     if isinstance(count, str):
         count = Count(count, count, False, False, "")
@@ -152,8 +152,8 @@ def states_count(text: str, count: Count | str) -> bool:
     units += r"|[a-z°℃%]"
     if count.loose:
         units += "|(?<=[万亿])"
-    if unit == "个" and count.noun:
-        units += "|" + re.escape(count.noun[:1])
+    if count.noun:
+        units += "|" + re.escape(count.noun)
     if count.ordinal and re.search(f"第{_NUMERAL}", text):
         return True
     for m in re.finditer(f"{_NUMERAL}(?:\\s*[~～至到\\-–—]\\s*{_NUMERAL})?{_MAGNITUDE}\\s*(?:{units})", text):
