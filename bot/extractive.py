@@ -49,7 +49,10 @@ _ASKING = re.compile(r"[几哪谁啥]|多少|什么|怎么|^[这那该此本每�
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿|番|成)|第[一二三四五六七八九十\d]+")
 _DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
-_WANTS_NUMBER = re.compile(r"多少|几(?![月号日年点时])|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
+# 几年 and 多少年 ask for a number of years (a duration); 哪几年 and 几几年 ask which years, 几年级 a school grade,
+# and after a demonstrative or 近/前/后 (那几年, 近几年) 几 means "a few"
+_DURATION = re.compile(r"(?<![哪几这那近前后头])几年(?!级)|多少年")
+_WANTS_NUMBER = re.compile(r"多少|(?<!几)几(?![几月号日年点时])|(?<![哪几这那近前后头])几年(?!级)|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
 _WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
@@ -163,10 +166,13 @@ class ExtractiveAnswerer:
         default = float(np.median(known)) if known else 3.0
         asked_for = _asked_for(words)
         listed = _listed(words)
-        for word, flag in words:
+        for i, (word, flag) in enumerate(words):
             word = word.strip()
+            # a one-character common noun (税, 车, 房) names what is asked about: a term like any other (measured on
+            # CMRC, docs/answerability.md), unless it is the unit of a count (多少人, 多少钱)
+            one = len(word) == 1 and flag == "n" and not (i and words[i - 1][0] in ("几", "多少"))
             if (word in GENERIC or _ASKING.search(word) or not re.search(r"[\w\u3400-\u9fff]", word)
-                    or (len(word) == 1 and not word.isdigit())):
+                    or (len(word) == 1 and not word.isdigit() and not one)):
                 continue
             idf = self._idf(word)
             if idf == 0 and len(word) >= 3 and is_cjk(word) and not flag.startswith(_PROPER):
@@ -190,6 +196,7 @@ class ExtractiveAnswerer:
                                                                     or word in listed))
             if word in asked_for:
                 weight *= 2
+            must = must and not one
             terms[word] = Term(word, weight, must, oov)
         return list(terms.values())
 
@@ -467,11 +474,16 @@ def _listed(words: tuple[tuple[str, str], ...]) -> set[str]:
 def _has_new_number(sentence: str, question: str) -> bool:
     """A quantity in the sentence that the question did not already state.
 
-    Years and dates do not count: "2024年" does not answer "多少".
+    Years and dates do not count: "2024年" does not answer "多少"; "10年" answers "几年".
     """
+    from bot.answerability.constraints import states_count
+
     asked = set(_NUM.findall(unicodedata.normalize("NFKC", question)))
     found = _NUM.findall(_DATE.sub(" ", unicodedata.normalize("NFKC", sentence)))
-    return any(n not in asked for n in found) or bool(_CN_NUM.search(sentence))
+    if any(n not in asked for n in found) or _CN_NUM.search(sentence):
+        return True
+    # a number of years (10年, 三年) answers 几年/多少年; a date year (2023年) does not
+    return bool(_DURATION.search(question)) and states_count(normalize(sentence), "年")
 
 
 @lru_cache(maxsize=4096)

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.text import normalize
+from bot.text import is_cjk, normalize
 
 if TYPE_CHECKING:
     from bot.extractive import Ranking
@@ -27,13 +27,31 @@ _QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿|千|百)?\s*(元|%
 SUBJECT_KINDS = ("place", "org", "person", "name", "latin", "time", "number", "noun")
 _TITLE = re.compile(r"《([^》]+)》")
 _MODIFIER_FLAGS = ("n", "a", "b", "j", "s", "f")  # nouns (incl. places, names), adjectives, 区别词 (省级/国际)
+# a count the question asks for (几台, 多少名, 多少平方公里): the measure word after 几/多少, by jieba's tags
+_NUMERAL = r"(?:\d+(?:[.,]\d+)*|[〇零一二三四五六七八九十百千万亿两半数]+)"
+_MAGNITUDE = r"[余多万亿千百十几]*"
+_CALENDAR_YEAR = r"(?:1\d{3}|20\d{2}|[一二][〇零一二三四五六七八九]{3})"  # a calendar year, 1000–2099
+_YEAR_DATE = re.compile(f"{_CALENDAR_YEAR}(?:\\s*[~～至到\\-–—]\\s*{_CALENDAR_YEAR})?年")
+_NOT_COUNTS = ("月", "号", "日", "点", "时", "年级")  # dates and times, a school grade: not counts
+_MONEY = ("元", "万", "亿")
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count the question asks for in a measure word (``asked_units``)."""
+
+    said: str  # the question's words: 几台, 多少人
+    unit: str  # the measure word: 台, 人 (钱: money)
+    loose: bool  # a one-character noun (多少人): a unit only where the passages count in it
+    ordinal: bool  # a place in an order (第几届, 排多少名)
+    noun: str  # the noun counted (部门 in 几个部门), or ""
 
 
 @dataclass(frozen=True)
 class Unmet:
     """One constraint of the question that the quoted sentence does not meet."""
 
-    kind: str  # year | quantity | modifier | title | subject
+    kind: str  # year | quantity | unit | modifier | title | subject
     text: str  # as the question says it, e.g. 地方标准, 2022年, 20亿元
 
 
@@ -59,6 +77,12 @@ def unmet(r: Ranking) -> list[Unmet]:
         said = f"{num}{mag}{unit if unit == '%' or unit == '月' else ''}"
         if said not in near:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
+    # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
+    # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
+    for count in asked_units(r.question):
+        if not states_count(near, count) and not (
+                count.loose and not any(states_count(normalize(c.page_content), count.unit) for c in r.chunks)):
+            out.append(Unmet("unit", count.said))
     # a work the question names by its 《title》 that the sentence, its heading and previous sentence do not name: the
     # sentence is about another work (CMRC: never on a right answer, on 4 % of the near-miss variants)
     out.extend(Unmet("title", f"《{t}》") for t in dict.fromkeys(_TITLE.findall(normalize(r.question))) if t not in near)
@@ -72,6 +96,71 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(Unmet("subject", t.text) for t, _, kind, elsewhere in swaps(r, detail=True)
                    if kind in SUBJECT_KINDS and (kind != "noun" or elsewhere) and not any(t.text in u.text for u in out))
     return out
+
+
+def asked_units(question: str) -> list[Count]:
+    """The counts a question asks for: 台 in 几台机器人, 年 in 免几年税, 平方公里 in 多少平方公里.
+
+    Decided by jieba's tags: 几 merged with the next character into a numeral (几台/m), or 几/多少 followed by a
+    measure word (q: 多少名, 多少公里) or a numeral (m: 多少万元 → 元, 多少辆车 → 辆), or by a one-character noun
+    (多少人: *loose*, as 多少税 asks an amount, not a count of 税); 多少钱 asks for money (元/万/亿).  哪几 asks
+    which, not how many, 几几年 a year, 几月/几号 and the like a date, 几年级 a school grade, and after a
+    demonstrative or 近/前/后 (那几年, 近几年) 几 means "a few".  After 第 or 排 (第几届, 排多少名) the question asks
+    a place in an order (*ordinal*).
+    """
+    from bot.extractive import _pos_cut
+
+    words = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    out: dict[str, Count] = {}
+    for i, (word, flag) in enumerate(words):
+        nxt, nflag = words[i + 1] if i + 1 < len(words) else ("", "x")
+        before = words[i - 1][0] if i else ""
+        unit, said, loose, noun = "", word, False, nxt
+        if word.startswith("几") and len(word) > 1 and flag == "m":
+            unit = word[1:]
+        elif word in ("几", "多少") and nxt and nflag[:1] in ("q", "m"):
+            unit, said = nxt.lstrip("万亿千百十余多"), word + nxt
+            noun = words[i + 2][0] if i + 2 < len(words) else ""
+            if nflag[:1] == "m" and unit:
+                unit = unit[:1]  # jieba joins a measure word with what follows (辆车, 首项)
+                said, noun = word + nxt[: nxt.index(unit) + 1], nxt[nxt.index(unit) + 1 :] or noun
+        elif word in ("几", "多少") and len(nxt) == 1 and nflag.startswith("n"):
+            unit, said, loose, noun = nxt, word + nxt, nxt != "钱", ""
+        elif word.startswith("多少") and len(word) > 2 and flag == "m":
+            unit = word[2:]
+        unit = unit.lstrip("万亿千百十余多")
+        if (not unit or before.endswith(("哪", "几", "这", "那", "近", "前", "后", "头"))
+                or unit.startswith(("几", *_NOT_COUNTS)) or not all(is_cjk(ch) for ch in unit)):
+            continue
+        noun = noun if is_cjk(noun) and len(noun) >= 2 else ""
+        out.setdefault(unit, Count(said, unit, loose, before.endswith(("第", "排")), noun))
+    return list(out.values())
+
+
+def states_count(text: str, count: Count | str) -> bool:
+    """``text`` states a number followed by the asked unit (余/多/万/亿 may come between): 4台, 三万名, 20余年.
+
+    A date year (2023年) is not a number of years; 钱 is an amount in 元/万/亿; a quantity in a symbol or Latin
+    unit (40km, 23~28°c) may be the asked one written otherwise (米, 度); a loose count may drop its noun after a
+    magnitude (网民规模10.51亿 for 多少人); the noun counted may stand for the classifier, which written Chinese often
+    drops (三部门联合发文 for 几个部门); an ordinal is answered by 第N (位列第五 for 排多少名).
+    """
+    if isinstance(count, str):
+        count = Count(count, count, False, False, "")
+    unit = count.unit
+    units = "|".join(_MONEY) if unit == "钱" else re.escape(unit)
+    units += r"|[a-z°℃%]"
+    if count.loose:
+        units += "|(?<=[万亿])"
+    if count.noun:
+        units += "|" + re.escape(count.noun)
+    if count.ordinal and re.search(f"第{_NUMERAL}", text):
+        return True
+    for m in re.finditer(f"{_NUMERAL}(?:\\s*[~～至到\\-–—]\\s*{_NUMERAL})?{_MAGNITUDE}\\s*(?:{units})", text):
+        if unit == "年" and _YEAR_DATE.fullmatch(m.group()):
+            continue  # 2023年, 1998至2008年: when, not how long
+        return True
+    return False
 
 
 def _modifiers(r: Ranking, sent: str, near: str) -> list[Unmet]:

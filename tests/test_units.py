@@ -1,0 +1,97 @@
+"""A count asked in a measure word (几年, 几台, 多少人) must be stated in that unit by the quoted sentence.
+
+A small invented text (not the bundled article), the real jieba BM25 IDF and the shipped model; the dense tie-break
+is left out (no embedder), as in training.
+"""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from bot.answerability.constraints import asked_units, states_count, unmet
+from bot.extractive import _WANTS_NUMBER, ExtractiveAnswerer, _has_new_number
+from bot.keyword import Bm25Index
+from bot.text import tokenize
+
+TEXTS = [
+    "截至2023年底，示范区共有软件企业835家，其中享受税收优惠的企业120家。",
+    "2024年春节前，示范区举办机器人展示活动，一共展出4台巡检机器人。",
+    "示范区人才公寓自2021年起向引进人才开放申请。",
+]
+
+
+def _chunks() -> list[Document]:
+    return [Document(page_content=t, metadata={"doc_id": f"d{i}", "chunk_id": f"d{i}#0", "title": ""}, id=f"d{i}#0")
+            for i, t in enumerate(TEXTS)]
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    chunks = _chunks()
+    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25"))
+    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+    engine = ExtractiveAnswerer(idf=bm25.idf)
+
+    def ranked(question: str) -> list[Document]:
+        return sorted(chunks, key=lambda c: -len(set(tokenize(question)) & set(tokenize(c.page_content))))
+
+    return engine, ranked
+
+
+def test_the_measure_word_of_the_count_asked_for():
+    assert [(c.said, c.unit) for c in asked_units("在示范区开公司能免几年税?")] == [("几年", "年")]
+    assert [(c.said, c.unit) for c in asked_units("一共出来了几台机器人?")] == [("几台", "台")]
+    assert [(c.unit, c.loose) for c in asked_units("这座城市有多少人?")] == [("人", True)]  # 多少税 is not a count
+    assert [(c.said, c.unit) for c in asked_units("买一台要多少钱?")] == [("多少钱", "钱")]  # money: 元/万/亿
+    # the noun counted may stand for the classifier; a rank is answered by 第N
+    departments = asked_units("这份通知是几个部门联合发的?")[0]
+    assert departments.noun == "部门" and states_count("由三部门联合印发", departments)
+    assert not states_count("由三家单位联合印发", departments)
+    rank = asked_units("该区的综合实力排多少名?")[0]
+    assert rank.ordinal and states_count("综合实力位列第五", rank) and not states_count("综合实力较强", rank)
+    # which years, a year, "those few years", a school grade: no count of years is asked
+    for question in ("他哪几年获得冠军?", "车站设站于几几年?", "那几年什么帮派势力最大?", "他读几年级?"):
+        assert asked_units(question) == [], question
+
+
+def test_a_date_year_is_not_a_number_of_years():
+    assert states_count("免征地方税收3年", "年") and states_count("已有两千多年历史", "年")
+    assert states_count("距今约3750~3295年", "年")  # a span of years ago, not calendar years
+    assert not states_count("自2023年起实施", "年") and not states_count("1998至2008年间", "年")
+    assert not states_count("共有软件企业835家", "年")
+    # 几年 asks for a number: a duration answers it, a date year does not
+    assert _WANTS_NUMBER.search("能免几年税?") and not _WANTS_NUMBER.search("他哪几年获得冠军?")
+    assert _has_new_number("免征地方税收3年。", "能免几年税?")
+    assert not _has_new_number("自2023年起实施。", "能免几年税?")
+
+
+def test_a_count_in_another_unit_is_refused(answerer):
+    engine, ranked = answerer
+    question = "示范区软件企业能免几年税?"  # the text counts enterprises (835家) and states no duration
+    ranking = engine.rank(question, ranked(question))
+    assert ranking is not None and "835家" in ranking.best.text
+    assert "unit" in [u.kind for u in unmet(ranking)]
+    decision = engine.answer(question, ranked(question))
+    assert decision.refused and "几年" in decision.reason, decision.reason
+
+
+def test_the_matching_unit_is_answered(answerer):
+    engine, ranked = answerer
+    question = "示范区机器人展示活动一共展出了几台机器人?"
+    ranking = engine.rank(question, ranked(question))
+    assert ranking is not None and "4台" in ranking.best.text
+    assert unmet(ranking) == []
+    decision = engine.answer(question, ranked(question))
+    assert not decision.refused, decision.reason
+    assert "4台" in decision.answer
+
+
+def test_a_date_year_does_not_answer_how_many_years(answerer):
+    engine, ranked = answerer
+    question = "示范区人才公寓向引进人才开放申请几年了?"  # the text gives the year it began, not a number of years
+    ranking = engine.rank(question, ranked(question))
+    assert ranking is not None and "2021年" in ranking.best.text
+    assert "unit" in [u.kind for u in unmet(ranking)]
+    decision = engine.answer(question, ranked(question))
+    assert decision.refused and "2021年" not in decision.answer.split("资料中相关的内容是")[0]
