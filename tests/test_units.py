@@ -60,6 +60,8 @@ def test_a_date_year_is_not_a_number_of_years():
     assert states_count("距今约3750~3295年", "年")  # a span of years ago, not calendar years
     assert not states_count("自2023年起实施", "年") and not states_count("1998至2008年间", "年")
     assert not states_count("共有软件企业835家", "年")
+    # a percentage is a ratio: it never states a count (多少个国家 is not answered by 增长50%)
+    assert not states_count("用户数量同比增长50%", "个") and states_count("全长40km", "米")
     # 几年 asks for a number: a duration answers it, a date year does not
     assert _WANTS_NUMBER.search("能免几年税?") and not _WANTS_NUMBER.search("他哪几年获得冠军?")
     assert _has_new_number("免征地方税收3年。", "能免几年税?")
@@ -74,6 +76,12 @@ def test_a_count_in_another_unit_is_refused(answerer):
     assert "unit" in [u.kind for u in unmet(ranking)]
     decision = engine.answer(question, ranked(question))
     assert decision.refused and "几年" in decision.reason, decision.reason
+
+
+def test_the_not_covered_answer_names_what_was_counted():
+    from bot.answerability.constraints import Count
+
+    assert asked_units("超算中心服务了多少个国家?") == [Count("多少个", "个", False, False, "国家")]
 
 
 def test_the_matching_unit_is_answered(answerer):
