@@ -153,3 +153,42 @@ def test_words_inside_a_quoted_title_set_nothing(answerer):
     ranking = engine.rank(titled, ranked(titled))
     assert ranking is not None and "50万元" in ranking.best.text
     assert swapped_terms(ranking) == []
+
+
+LISTED = [
+    "对新认定的国家级、省级、市级重点实验室，分别给予50万元、30万元、10万元一次性奖励。",
+    "区级配套资金由各区财政承担，实验室须在申报前完成自评。",
+]
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory):
+    chunks = [Document(page_content=t, metadata={"doc_id": f"l{i}", "chunk_id": f"l{i}#0", "title": ""}, id=f"l{i}#0")
+              for i, t in enumerate(LISTED)]
+    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25-listed"))
+    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+    return ExtractiveAnswerer(idf=bm25.idf), chunks
+
+
+@pytest.mark.parametrize("question", ["新认定的区级重点实验室奖励多少?", "What is the reward for new county key laboratories?"])
+def test_a_kind_the_sentence_does_not_list_is_not_covered(listed, question):
+    """区级 is a word of the sources (so the rule for qualifiers the corpus never uses does not apply), but the
+    sentence lists the kinds it rewards — 国家级、省级、市级 — and 区级 is not among them; nor is any translation of
+    "county"."""
+    from bot.answerability.constraints import unmet
+
+    engine, chunks = listed
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "50万元" in ranking.best.text
+    assert "kind" in [u.kind for u in unmet(ranking)]
+    decision = engine.answer(question, chunks)
+    assert decision.refused, decision.answer
+
+
+@pytest.mark.parametrize("question", ["新认定的省级重点实验室奖励多少?", "What is the reward for new provincial key laboratories?"])
+def test_a_kind_the_sentence_lists_is_answered(listed, question):
+    from bot.answerability.constraints import unmet
+
+    engine, chunks = listed
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "kind" not in [u.kind for u in unmet(ranking)]

@@ -9,6 +9,7 @@ and its precision was measured on CMRC training questions (``docs/answerability.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ _QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿|千|百)?\s*(元|%
 SUBJECT_KINDS = ("place", "org", "person", "name", "latin", "time", "number", "noun")
 _TITLE = re.compile(r"《([^》]+)》")
 _MODIFIER_FLAGS = ("n", "a", "b", "j", "s", "f")  # nouns (incl. places, names), adjectives, 区别词 (省级/国际)
+_NAMES = ("nr", "ns", "nt", "nz")
 # a count the question asks for (几台, 多少名, 多少平方公里): the measure word after 几/多少, by jieba's tags
 _NUMERAL = r"(?:\d+(?:[.,]\d+)*|[〇零一二三四五六七八九十百千万亿两半数]+)"
 _MAGNITUDE = r"[余多万亿千百十几]*"
@@ -51,7 +53,7 @@ class Count:
 class Unmet:
     """One constraint of the question that the quoted sentence does not meet."""
 
-    kind: str  # year | quantity | unit | modifier | title | subject
+    kind: str  # year | quantity | unit | kind | modifier | title | subject
     text: str  # as the question says it, e.g. 地方标准, 2022年, 20亿元
 
 
@@ -86,6 +88,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     # a work the question names by its 《title》 that the sentence, its heading and previous sentence do not name: the
     # sentence is about another work (CMRC: never on a right answer, on 4 % of the near-miss variants)
     out.extend(Unmet("title", f"《{t}》") for t in dict.fromkeys(_TITLE.findall(normalize(r.question))) if t not in near)
+    out.extend(u for u in _unlisted_kinds(r, sent) if not any(u.text in o.text or o.text in u.text for o in out))
     if not r.cross:
         from bot.answerability import swaps
 
@@ -161,6 +164,62 @@ def states_count(text: str, count: Count | str) -> bool:
             continue  # 2023年, 1998至2008年: when, not how long
         return True
     return False
+
+
+# the kinds a sentence lists before the thing they qualify: 国际、国家、行业 in 国际、国家、行业标准
+_LISTED = re.compile(r"(?:[\u3400-\u9fff]{1,4}、)+[\u3400-\u9fff]{1,4}$")
+
+
+def _unlisted_kinds(r: Ranking, sent: str) -> list[Unmet]:
+    """A kind the question asks about that the sentence's own list of kinds leaves out: 地方标准 (local standards)
+    against 对主导制订国际、国家、行业标准的企业.  The sentence names the thing (标准) right after a list of its kinds
+    (two or more, joined by 、), and the question's qualifier of that thing is none of them — in Chinese the word
+    just before it in the question, in English the word before its translation ("local" in "local standards",
+    matched through all its dictionary translations).  Only listed kinds count: a sentence that names one kind, or
+    none (最高250万元的资金补贴), sets no such limit.
+    """
+    out: list[Unmet] = []
+    for variants, head, said in _qualified(r):
+        if any(len(v) >= 2 and v in sent for v in variants):
+            continue  # the sentence names the asked kind somewhere (嘉兴市政府 beside a list of 县政府)
+        for m in re.finditer(re.escape(head), sent):
+            listed = _LISTED.search(sent[: m.start()])
+            # jieba may join the kind with the next word (省级重点 against 省级、市级重点实验室): either way round
+            if listed and not any(v in item or (len(item) >= 2 and item in v)
+                                  for v in variants for item in listed.group().split("、")):
+                out.append(Unmet("kind", said))
+                break
+    return out
+
+
+def _qualified(r: Ranking) -> list[tuple[tuple[str, ...], str, str]]:
+    """(the forms the qualifier may take in the sources, the thing qualified as the sentence writes it, the question's
+    words) for each qualifier–noun pair of the question whose noun the best sentence names."""
+    from bot.extractive import _pos_cut
+
+    sent = normalize(r.best.text)
+    pairs = []
+    if r.cross:
+        from bot.crosslingual import dictionary_translations
+
+        words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", r.question)]
+        by_text = {t.text: t for t in r.terms}
+        for a, b in itertools.pairwise(words):
+            head = by_text.get(b)
+            if a not in by_text or head is None:
+                continue
+            for v in head.variants:
+                if v in sent:
+                    pairs.append((dictionary_translations(a), v, f"{a} {b}"))
+                    break
+        return pairs
+    words = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", r.question).lower())]
+    for (a, fa), (b, fb) in itertools.pairwise(words):
+        # a name is not a kind (中国 in 中国电视…平台, a dynasty among its other names): names have their own checks
+        if (len(a) >= 2 and len(b) >= 2 and fa.startswith(_MODIFIER_FLAGS) and not fa.startswith(_NAMES)
+                and fb.startswith("n") and b in sent):
+            pairs.append(((a,), b, a + b))
+    return pairs
 
 
 def _modifiers(r: Ranking, sent: str, near: str) -> list[Unmet]:
