@@ -180,7 +180,7 @@ def _unlisted_kinds(r: Ranking, sent: str) -> list[Unmet]:
     """
     out: list[Unmet] = []
     for variants, head, said in _qualified(r):
-        if any(len(v) >= 2 and v in sent for v in variants):
+        if any(len(v) >= 2 and v + head in sent for v in variants):
             continue  # the sentence names the asked kind somewhere (嘉兴市政府 beside a list of 县政府)
         for m in re.finditer(re.escape(head), sent):
             listed = _LISTED.search(sent[: m.start()])
