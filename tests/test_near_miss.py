@@ -192,3 +192,21 @@ def test_a_kind_the_sentence_lists_is_answered(listed, question):
     engine, chunks = listed
     ranking = engine.rank(question, chunks)
     assert ranking is not None and "kind" not in [u.kind for u in unmet(ranking)]
+
+
+def test_a_piece_of_a_word_the_corpus_lacks_does_not_vouch_for_it(tmp_path):
+    """下半年 is not in the sources, so the question is weighed by the piece they know (半年), which 上半年 contains;
+    the subject check still sees 上半年 in the place of 下半年."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["2023年上半年，全市软件产业收入达到620亿元，同比增长9%。", "软件企业可申请研发费用补助。"]
+    chunks = [Document(page_content=t, metadata={"doc_id": f"h{i}", "chunk_id": f"h{i}#0", "title": ""},
+                       id=f"h{i}#0") for i, t in enumerate(texts)]
+    bm25 = Bm25Index(tmp_path)
+    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+    engine = ExtractiveAnswerer(idf=bm25.idf)
+    asked = engine.rank("2023年下半年全市软件产业收入是多少?", chunks)
+    assert asked is not None and "620亿元" in asked.best.text
+    assert "下半年" in [u.text for u in unmet(asked)]
+    same = engine.rank("2023年上半年全市软件产业收入是多少?", chunks)
+    assert same is not None and unmet(same) == []

@@ -191,6 +191,8 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
     before it in the question (or just after), found in the sentence, points at the sentence's word in the same
     place.  When that word is of the same kind (place, organisation, name, time, number, noun) and the question
     does not use it, the sentence speaks of something else: 企业 where 高校 was asked, 11月 where 全年 was.
+    With ``detail``, each as (term, the sentence's word, kind, whether the retrieved passages use the question's word
+    elsewhere, the question's word — which the term may be only a piece of: 半年 of 下半年).
     """
     from bot.extractive import _asked_for, _pos_cut, _term_match
 
@@ -210,7 +212,9 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
         kind = _kind(word, flag)
         # the term as the engine weighs it (a word the corpus cut otherwise is weighed by its pieces)
         term = by_text.get(word) or next((t for t in r.terms if t.text in word and len(t.text) >= 2), None)
-        if term is None or kind is None or word in asked or _term_match(term, sent) >= 0.85 or word in sentence:
+        # a term that is only a piece of the word (半年 of 下半年, when the corpus lacks 下半年) does not vouch for it
+        said = word in sentence or (term is not None and term.text == word and _term_match(term, sent) >= 0.85)
+        if term is None or kind is None or word in asked or said:
             continue
         for side in (-1, 1):
             j = i + side
@@ -222,7 +226,7 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
                 if all(t[0] is not term for t in out):
                     if detail:
                         elsewhere = any(word in normalize(c.page_content) for c in r.chunks)
-                        out.append((term, other, kind, elsewhere))
+                        out.append((term, other, kind, elsewhere, word))
                     else:
                         out.append((term, other))
                 break

@@ -96,7 +96,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         # the sentence names another of the kind the question asks about: 企业 where 高校 was asked.  A common
         # noun counts only when the retrieved passages use the question's word elsewhere (else it is more often
         # a paraphrase: 公司 for 企业); measured on CMRC part 1 with its near-miss variants (docs/answerability.md)
-        out.extend(Unmet("subject", t.text) for t, _, kind, elsewhere in swaps(r, detail=True)
+        # named as the question words it (下半年, even when the corpus knows only its piece 半年)
+        out.extend(Unmet("subject", word) for t, _, kind, elsewhere, word in swaps(r, detail=True)
                    if kind in SUBJECT_KINDS and (kind != "noun" or elsewhere) and not any(t.text in u.text for u in out))
     return out
 
