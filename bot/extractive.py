@@ -51,8 +51,10 @@ _CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|
 _DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
 # 几年 and 多少年 ask for a number of years (a duration); 哪几年 and 几几年 ask which years, 几年级 a school grade,
 # and after a demonstrative or 近/前/后 (那几年, 近几年) 几 means "a few"
-_DURATION = re.compile(r"(?<![哪几这那近前后头])几年(?!级)|多少年")
-_WANTS_NUMBER = re.compile(r"多少|(?<!几)几(?![几月号日年点时])|(?<![哪几这那近前后头])几年(?!级)|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
+A_FEW_AFTER = "哪几这那近前后头"  # after these 几 does not ask a count (哪几 which, 那几年 "those few years")
+_YEARS_COUNT = rf"(?<![{A_FEW_AFTER}])几年(?!级)"
+_DURATION = re.compile(rf"{_YEARS_COUNT}|多少年")
+_WANTS_NUMBER = re.compile(r"多少|(?<!几)几(?![几月号日年点时])|" + _YEARS_COUNT + r"|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
 _WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]

@@ -64,11 +64,9 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     missing = [t for t in terms if t.text in best.missing]
     others = [c.score for c in r.cands if c is not best]
     margin = best.score - max(others) if others else 1.0
-    similarity = r.similarity() or (math.nan, math.nan)  # no embedder: the model reads its training mean
-    if r.cross:
-        # an English question and a Chinese sentence score lower than two Chinese texts that say the same, and
-        # there is no English data to learn by how much: the model reads its training means (as without embedder)
-        similarity = (math.nan, math.nan)
+    # no embedder: the model reads its training means.  Nor for an English question: it and a Chinese sentence
+    # score lower than two Chinese texts that say the same, and there is no English data to learn by how much
+    similarity = (None if r.cross else r.similarity()) or (math.nan, math.nan)
     return [
         best.coverage,
         sentence_cov,

@@ -112,7 +112,7 @@ def asked_units(question: str) -> list[Count]:
     demonstrative or 近/前/后 (那几年, 近几年) 几 means "a few".  After 第 or 排 (第几届, 排多少名) the question asks
     a place in an order (*ordinal*).
     """
-    from bot.extractive import _pos_cut
+    from bot.extractive import A_FEW_AFTER, _pos_cut
 
     words = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
     out: dict[str, Count] = {}
@@ -133,7 +133,7 @@ def asked_units(question: str) -> list[Count]:
         elif word.startswith("多少") and len(word) > 2 and flag == "m":
             unit = word[2:]
         unit = unit.lstrip("万亿千百十余多")
-        if (not unit or before.endswith(("哪", "几", "这", "那", "近", "前", "后", "头"))
+        if (not unit or before.endswith(tuple(A_FEW_AFTER))
                 or unit.startswith(("几", *_NOT_COUNTS)) or not all(is_cjk(ch) for ch in unit)):
             continue
         noun = noun if is_cjk(noun) and len(noun) >= 2 else ""
