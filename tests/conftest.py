@@ -29,6 +29,29 @@ BENCH = SHARED / "bench"
 REQUIRE_ALL = os.environ.get("BOT_TEST_REQUIRE_ALL") == "1"
 
 
+def keyword_answerer(texts: list[str], folder: Path, *, prefix: str = "d", embed_passages=None, embed_query=None):
+    """``texts`` as chunks of their own, a real jieba BM25 over them in ``folder`` and an extractive answerer on its
+    IDF (no embedder unless given): ``(answerer, chunks)``."""
+    from langchain_core.documents import Document
+
+    from bot.extractive import ExtractiveAnswerer
+    from bot.keyword import Bm25Index
+    from bot.text import tokenize
+
+    chunks = [Document(page_content=t, metadata={"doc_id": f"{prefix}{i}", "chunk_id": f"{prefix}{i}#0", "title": ""},
+                       id=f"{prefix}{i}#0") for i, t in enumerate(texts)]
+    bm25 = Bm25Index(folder)
+    bm25.build([str(c.id) for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
+    return ExtractiveAnswerer(idf=bm25.idf, embed_passages=embed_passages, embed_query=embed_query), chunks
+
+
+def by_overlap(question: str, chunks: list) -> list:
+    """``chunks`` ordered by the jieba tokens they share with ``question`` (a stand-in for retrieval)."""
+    from bot.text import tokenize
+
+    return sorted(chunks, key=lambda c: -len(set(tokenize(question)) & set(tokenize(c.page_content))))
+
+
 def need(condition: bool, reason: str) -> None:
     """Skip when ``condition`` is false — or fail in CI, where everything must be present."""
     if not condition:

@@ -23,6 +23,7 @@ from bot.evaluation.runner import grade
 from bot.extractive import ExtractiveAnswerer
 from bot.keyword import Bm25Index
 from bot.text import tokenize
+from tests.conftest import by_overlap, keyword_answerer
 from tests.test_answer import _cli
 
 TEXTS = [
@@ -35,17 +36,8 @@ NEAR_MISS_KIND = "对新认定的省级示范园区奖励多少?"
 
 @pytest.fixture(scope="module")
 def fixture_answerer(tmp_path_factory):
-    chunks = [Document(page_content=t, metadata={"doc_id": f"d{i}", "chunk_id": f"d{i}#0", "title": ""}, id=f"d{i}#0")
-              for i, t in enumerate(TEXTS)]
-    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25"))
-    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
-
-    def ask(question: str):
-        ranked = [chunks[i] for i in sorted(range(len(chunks)), key=lambda i: -len(set(tokenize(question)) &
-                                                                                   set(tokenize(TEXTS[i]))))]
-        return ExtractiveAnswerer(idf=bm25.idf).answer(question, ranked)
-
-    return ask
+    engine, chunks = keyword_answerer(TEXTS, tmp_path_factory.mktemp("bm25"))
+    return lambda question: engine.answer(question, by_overlap(question, chunks))
 
 
 def test_answerable_question_is_answered_with_a_probability(fixture_answerer):
@@ -169,20 +161,18 @@ def test_similarity_features_compare_the_best_sentence_with_its_runners_up(tmp_p
 
     from bot.answerability import features
 
-    chunks = [Document(page_content=t, metadata={"doc_id": f"d{i}", "title": ""}, id=f"d{i}#0")
-              for i, t in enumerate(TEXTS)]
-    bm25 = Bm25Index(tmp_path)
-    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
     passages, query = _toy_embedder({"园区": [1.0, 0.0, 0.0], "软件": [0.6, 0.8, 0.0]})
+    embedded, chunks = keyword_answerer(TEXTS, tmp_path / "with", embed_passages=passages, embed_query=query)
+    plain_answerer, _ = keyword_answerer(TEXTS, tmp_path / "without")
     question = "市级示范园区能获得多少奖励?"
-    with_embedder = ExtractiveAnswerer(idf=bm25.idf, embed_passages=passages, embed_query=query).rank(question, chunks)
+    with_embedder = embedded.rank(question, chunks)
     assert with_embedder is not None and "200万元" in with_embedder.best.text
     x = dict(zip(FEATURES, features(with_embedder), strict=True))
     # the question and the best sentence share the 园区 direction (cosine 1); the best runner-up is the other
     # 园区 sentence of the same chunk (cosine 1 too), so the lead is 0
     assert x["similarity"] == pytest.approx(1.0) and x["similarity_lead"] == pytest.approx(0.0)
     # without an embedder (keyword-only training, tests) the features are missing and the model reads its means
-    plain = ExtractiveAnswerer(idf=bm25.idf).rank(question, chunks)
+    plain = plain_answerer.rank(question, chunks)
     assert plain is not None
     y = dict(zip(FEATURES, features(plain), strict=True))
     assert math.isnan(y["similarity"]) and math.isnan(y["similarity_lead"])
@@ -190,8 +180,7 @@ def test_similarity_features_compare_the_best_sentence_with_its_runners_up(tmp_p
     at_mean = [m.mean[i] if math.isnan(v) else v for i, v in enumerate(features(plain))]
     assert m.predict(features(plain)) == pytest.approx(m.predict(at_mean))
     # an English question's cosine to Chinese text is not comparable with the Chinese training rows: not used
-    english = ExtractiveAnswerer(idf=bm25.idf, embed_passages=passages, embed_query=query).rank(
-        "How much is the reward for a park?", chunks)
+    english = embedded.rank("How much is the reward for a park?", chunks)
     assert english is not None and math.isnan(features(english)[FEATURES.index("similarity")])
 
 

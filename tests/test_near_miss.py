@@ -12,9 +12,7 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answerability import swapped_terms
-from bot.extractive import ExtractiveAnswerer
-from bot.keyword import Bm25Index
-from bot.text import tokenize
+from tests.conftest import by_overlap, keyword_answerer
 from tests.test_answer import _cli
 
 TEXTS = [
@@ -24,22 +22,10 @@ TEXTS = [
 ]
 
 
-def _chunks() -> list[Document]:
-    return [Document(page_content=t, metadata={"doc_id": f"d{i}", "chunk_id": f"d{i}#0", "title": ""}, id=f"d{i}#0")
-            for i, t in enumerate(TEXTS)]
-
-
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
-    chunks = _chunks()
-    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25"))
-    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
-    engine = ExtractiveAnswerer(idf=bm25.idf)
-
-    def ranked(question: str) -> list[Document]:
-        return sorted(chunks, key=lambda c: -len(set(tokenize(question)) & set(tokenize(c.page_content))))
-
-    return engine, ranked
+    engine, chunks = keyword_answerer(TEXTS, tmp_path_factory.mktemp("bm25"))
+    return engine, lambda question: by_overlap(question, chunks)
 
 
 def test_a_swapped_subject_is_seen_and_refused(answerer):
@@ -163,11 +149,7 @@ LISTED = [
 
 @pytest.fixture(scope="module")
 def listed(tmp_path_factory):
-    chunks = [Document(page_content=t, metadata={"doc_id": f"l{i}", "chunk_id": f"l{i}#0", "title": ""}, id=f"l{i}#0")
-              for i, t in enumerate(LISTED)]
-    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25-listed"))
-    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
-    return ExtractiveAnswerer(idf=bm25.idf), chunks
+    return keyword_answerer(LISTED, tmp_path_factory.mktemp("bm25-listed"), prefix="l")
 
 
 @pytest.mark.parametrize("question", ["新认定的区级重点实验室奖励多少?", "What is the reward for new county key laboratories?"])
@@ -200,11 +182,7 @@ def test_a_piece_of_a_word_the_corpus_lacks_does_not_vouch_for_it(tmp_path):
     from bot.answerability.constraints import unmet
 
     texts = ["2023年上半年，全市软件产业收入达到620亿元，同比增长9%。", "软件企业可申请研发费用补助。"]
-    chunks = [Document(page_content=t, metadata={"doc_id": f"h{i}", "chunk_id": f"h{i}#0", "title": ""},
-                       id=f"h{i}#0") for i, t in enumerate(texts)]
-    bm25 = Bm25Index(tmp_path)
-    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
-    engine = ExtractiveAnswerer(idf=bm25.idf)
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="h")
     asked = engine.rank("2023年下半年全市软件产业收入是多少?", chunks)
     assert asked is not None and "620亿元" in asked.best.text
     assert "下半年" in [u.text for u in unmet(asked)]

@@ -7,12 +7,10 @@ is left out (no embedder), as in training.
 from __future__ import annotations
 
 import pytest
-from langchain_core.documents import Document
 
 from bot.answerability.constraints import asked_units, states_count, unmet
-from bot.extractive import _WANTS_NUMBER, ExtractiveAnswerer, _has_new_number
-from bot.keyword import Bm25Index
-from bot.text import tokenize
+from bot.extractive import _WANTS_NUMBER, _has_new_number
+from tests.conftest import by_overlap, keyword_answerer
 
 TEXTS = [
     "截至2023年底，示范区共有软件企业835家，其中享受税收优惠的企业120家。",
@@ -21,22 +19,10 @@ TEXTS = [
 ]
 
 
-def _chunks() -> list[Document]:
-    return [Document(page_content=t, metadata={"doc_id": f"d{i}", "chunk_id": f"d{i}#0", "title": ""}, id=f"d{i}#0")
-            for i, t in enumerate(TEXTS)]
-
-
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
-    chunks = _chunks()
-    bm25 = Bm25Index(tmp_path_factory.mktemp("bm25"))
-    bm25.build([c.id for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
-    engine = ExtractiveAnswerer(idf=bm25.idf)
-
-    def ranked(question: str) -> list[Document]:
-        return sorted(chunks, key=lambda c: -len(set(tokenize(question)) & set(tokenize(c.page_content))))
-
-    return engine, ranked
+    engine, chunks = keyword_answerer(TEXTS, tmp_path_factory.mktemp("bm25"))
+    return engine, lambda question: by_overlap(question, chunks)
 
 
 def test_the_measure_word_of_the_count_asked_for():
