@@ -188,3 +188,42 @@ def test_a_piece_of_a_word_the_corpus_lacks_does_not_vouch_for_it(tmp_path):
     assert "下半年" in [u.text for u in unmet(asked)]
     same = engine.rank("2023年上半年全市软件产业收入是多少?", chunks)
     assert same is not None and unmet(same) == []
+
+
+TWO_YEARS = [
+    "2022年全市软件产业收入达到1200亿元，2023年上半年收入为700亿元，增速12%。",
+    "软件企业可申请研发费用补助，每家不超过30万元。",
+]
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory):
+    return keyword_answerer(TWO_YEARS, tmp_path_factory.mktemp("bm25-years"), prefix="y")
+
+
+def test_what_is_asked_is_stated_only_under_another_year(two_years):
+    """The sentence states 2022 and 2023 figures; the growth rate only under 2023: asked for 2022 it is not covered,
+    asked for 2023 it is, and the 2022 income (stated under 2022) is answered."""
+    from bot.answerability.constraints import asked_attribute, unmet
+
+    engine, chunks = two_years
+    assert asked_attribute("2022年全市软件产业增速是多少?") == "增速"
+    other = engine.rank("2022年全市软件产业增速是多少?", chunks)
+    assert other is not None and "12%" in other.best.text
+    assert [u.text for u in unmet(other)] == ["2022年的增速"]
+    decision = engine.answer("2022年全市软件产业增速是多少?", chunks)
+    assert decision.refused and "2022年的增速" in decision.answer
+    for question in ("2023年全市软件产业增速是多少?", "2022年全市软件产业收入是多少?"):
+        ranking = engine.rank(question, chunks)
+        assert ranking is not None and unmet(ranking) == [], question
+
+
+def test_a_span_of_years_is_one_segment(tmp_path):
+    """2020年至2022年 opens one segment for both years: a 2020 question is not sent to another year's figure."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["2020年至2022年，全市软件产业收入增速为15%，2023年放缓。", TWO_YEARS[1]]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="s")
+    ranking = engine.rank("2020年全市软件产业收入增速是多少?", chunks)
+    assert ranking is not None and "15%" in ranking.best.text
+    assert unmet(ranking) == []

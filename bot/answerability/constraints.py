@@ -73,6 +73,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         # its year from the chunk around it
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
+    out.extend(_other_year(r, sent, years))
     for num, mag, unit in _QUANTITY.findall(question):
         if num in years or (not mag and not unit):
             continue
@@ -99,6 +100,53 @@ def unmet(r: Ranking) -> list[Unmet]:
         # named as the question words it (下半年, even when the corpus knows only its piece 半年)
         out.extend(Unmet("subject", word) for t, _, kind, elsewhere, word in swaps(r, detail=True)
                    if kind in SUBJECT_KINDS and (kind != "noun" or elsewhere) and not any(t.text in u.text for u in out))
+    return out
+
+
+# what a question asks of its subject comes right before the asking words: 增速 in 增速是多少, 规模 in 规模多大
+_ASKS = re.compile(r"^(?:是|为|约|达|达到|大约|了)?(?:多少|几|多大|多高|多长|多重|多快|第几|哪)")
+_SEGMENT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*年|(?=\s*[至到~～\-–—、和]\s*(?:19|20)\d{2}))")
+_JOINS = re.compile(r"[\s年至到~～\-–—、和与及间]*")
+
+
+def asked_attribute(question: str) -> str:
+    """The word for what the question asks of its subject: 增速 in 2022年区块链产业增速是多少, 身高 in 身高多少;
+    "" when the asking words follow no content word of two or more characters (能拿多少, 有多少家企业)."""
+    from bot.extractive import GENERIC, _pos_cut
+
+    words = [w.strip() for w, _ in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    for i in range(1, len(words)):
+        if _ASKS.match("".join(words[i:i + 3])) and not _ASKS.match(words[i - 1]):
+            before = words[i - 1]
+            return before if len(before) >= 2 and is_cjk(before) and before not in GENERIC else ""
+    return ""
+
+
+def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
+    """A sentence that states two years' figures answers what the question asks of its subject only under the
+    other year: 增速 asked for 2022年 of "2022年…产值10.38亿元,2023年上半年产值12.5亿元,同比增长278%"
+    ("2022年的增速").  Each year mention opens a segment that runs to the next; the words before the first year
+    belong to every segment.  Fires only when every mention of the asked word is in another year's segment."""
+    if not years:
+        return []
+    marks = [(m.start(), m.group()[:4], m.end()) for m in _SEGMENT.finditer(sent)]
+    if len({y for _, y, _ in marks}) < 2:
+        return []
+    asked = asked_attribute(r.question)
+    if not asked or asked not in sent:
+        return []
+    out = []
+    for year in sorted(years):
+        if not any(y == year for _, y, _ in marks):
+            continue
+        ends = [p for p, _, _ in marks[1:]] + [len(sent)]
+        for i in range(len(marks) - 2, -1, -1):
+            if _JOINS.fullmatch(sent[marks[i][2]:ends[i]]):
+                ends[i] = ends[i + 1]  # a span of years (2004年至2014年, 2021、2022年): one segment for all of them
+        inside = [(p, e) for (p, y, _), e in zip(marks, ends) if y == year]
+        hits = [m.start() for m in re.finditer(re.escape(asked), sent)]
+        if all(h >= marks[0][0] and not any(p <= h < e for p, e in inside) for h in hits):
+            out.append(Unmet("year", f"{year}年的{asked}"))
     return out
 
 
