@@ -227,3 +227,39 @@ def test_a_span_of_years_is_one_segment(tmp_path):
     ranking = engine.rank("2020年全市软件产业收入增速是多少?", chunks)
     assert ranking is not None and "15%" in ranking.best.text
     assert unmet(ranking) == []
+
+
+def test_what_is_asked_is_stated_for_another_thing_of_the_sort(tmp_path):
+    """The sentence names the asked thing (机器人) by the question's name (Alpha) in one clause and states the height
+    in another, of 熊猫机器人: not covered.  Asked of 熊猫机器人, it is answered; a height stated in a clause without
+    its own name for the thing (Alpha，身高1.2米) belongs to the sentence's subject."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["一台名为Alpha的机器人出现在舞台上，随后是4台身高1.3米的熊猫机器人。", "机器人展览每年举办一次。"]
+    engine, chunks = keyword_answerer(texts, tmp_path / "a", prefix="r")
+    other = engine.rank("Alpha机器人身高多少?", chunks)
+    assert other is not None and "1.3米" in other.best.text
+    assert [u.text for u in unmet(other)] == ["Alpha机器人的身高"]
+    assert engine.answer("Alpha机器人身高多少?", chunks).refused
+    same = engine.rank("熊猫机器人身高多少?", chunks)
+    assert same is not None and unmet(same) == []
+    texts = ["舞台上出现了名为Alpha的机器人，身高1.2米，能骑平衡车。", "机器人展览每年举办一次。"]
+    engine, chunks = keyword_answerer(texts, tmp_path / "b", prefix="s")
+    own = engine.rank("Alpha机器人身高多少?", chunks)
+    assert own is not None and "1.2米" in own.best.text and unmet(own) == []
+
+
+def test_a_piece_of_the_question_word_used_elsewhere_makes_a_noun_swap_count(tmp_path):
+    """农业产业 is no word of the sources; the engine weighs it by 农业.  Where another retrieved chunk uses 农业, the
+    sentence's 人工智能 in its place is another subject (not covered); where none does, it may be a paraphrase."""
+    from bot.answerability.constraints import unmet
+
+    question = "全市农业产业增速排名第几?"
+    sentence = "2022年全市人工智能产业增速位居全省第一。"
+    engine, chunks = keyword_answerer([sentence, "农业保险补贴按面积发放。"], tmp_path / "a", prefix="p")
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and ranking.best.text == sentence
+    assert [u.text for u in unmet(ranking) if u.kind == "subject"] == ["农业产业"]
+    engine, chunks = keyword_answerer([sentence, "保险补贴按面积发放。"], tmp_path / "b", prefix="q")
+    alone = engine.rank(question, chunks)
+    assert alone is not None and [u for u in unmet(alone) if u.kind == "subject"] == []

@@ -223,7 +223,11 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
             if other is not None:
                 if all(t[0] is not term for t in out):
                     if detail:
-                        elsewhere = any(word in normalize(c.page_content) for c in r.chunks)
+                        # the question's word, or the piece the engine weighs it by when the sentence lacks that
+                        # too (农业 of 农业产业), used elsewhere in the retrieved passages
+                        piece = term.text if term.text not in sentence else word
+                        elsewhere = any(word in normalize(c.page_content) or piece in normalize(c.page_content)
+                                        for c in r.chunks)
                         out.append((term, other, kind, elsewhere, word))
                     else:
                         out.append((term, other))

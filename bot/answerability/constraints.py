@@ -74,6 +74,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
+    if not r.cross:
+        out.extend(_other_holder(r))
     for num, mag, unit in _QUANTITY.findall(question):
         if num in years or (not mag and not unit):
             continue
@@ -104,20 +106,25 @@ def unmet(r: Ranking) -> list[Unmet]:
 
 
 # what a question asks of its subject comes right before the asking words: 增速 in 增速是多少, 规模 in 规模多大
-_ASKS = re.compile(r"^(?:是|为|约|达|达到|大约|了)?(?:多少|几|多大|多高|多长|多重|多快|第几|哪)")
+_ASKS = re.compile(r"^(?:是|为|约|达|达到|大约|了)?(?:多少|几|多大|多高|多长|多重|多快|第几)")
 _SEGMENT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*年|(?=\s*[至到~～\-–—、和]\s*(?:19|20)\d{2}))")
 _JOINS = re.compile(r"[\s年至到~～\-–—、和与及间]*")
 
 
 def asked_attribute(question: str) -> str:
     """The word for what the question asks of its subject: 增速 in 2022年区块链产业增速是多少, 身高 in 身高多少;
-    "" when the asking words follow no content word of two or more characters (能拿多少, 有多少家企业)."""
+    "" when the asking words follow no content word of two or more characters (能拿多少, 有多少家企业) or a noun
+    follows them (通过多少经费)."""
     from bot.extractive import GENERIC, _pos_cut
 
-    words = [w.strip() for w, _ in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    words = [w for w, _ in cut]
     for i in range(1, len(words)):
         if _ASKS.match("".join(words[i:i + 3])) and not _ASKS.match(words[i - 1]):
             before = words[i - 1]
+            after = itertools.takewhile(lambda wf: wf[1] != "x", cut[i + 1:])
+            if any(f.startswith("n") and len(w) >= 2 for w, f in after):
+                return ""  # 通过多少经费: the amount of what follows is asked
             return before if len(before) >= 2 and is_cjk(before) and before not in GENERIC else ""
     return ""
 
@@ -147,6 +154,50 @@ def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
         hits = [m.start() for m in re.finditer(re.escape(asked), sent)]
         if all(h >= marks[0][0] and not any(p <= h < e for p, e in inside) for h in hits):
             out.append(Unmet("year", f"{year}年的{asked}"))
+    return out
+
+
+_HOLDER_KINDS = ("noun", "name", "person", "place", "org", "latin")
+
+
+def _other_holder(r: Ranking) -> list[Unmet]:
+    """What the question asks is stated for another thing of the same sort: Walker X机器人的身高 against "一台名为Walker X的
+    机器人…，是4台身高1.3米的熊猫机器人".  The question names a thing (机器人) by a modifier (Walker X) that the sentence
+    states, but in no clause that states the asked word (身高); there the thing is named after another word (熊猫)."""
+    from bot.answerability import BREAK, _kind, _words
+
+    asked = asked_attribute(r.question)
+    sentence = unicodedata.normalize("NFKC", r.best.text).lower()
+    if not asked or asked not in sentence:
+        return []
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    qwords = _words(question)
+    clauses: list[list[tuple[str, str, int]]] = [[]]
+    for w in _words(sentence):
+        if w[1] == BREAK:
+            clauses.append([])
+        else:
+            clauses[-1].append(w)
+    holding = [c for c in clauses if any(asked in w for w, _, _ in c)]
+    out = []
+    for i in range(1, len(qwords)):
+        (mod, mflag, at), (head, hflag, hat) = qwords[i - 1], qwords[i]
+        if (BREAK in (mflag, hflag) or not hflag.startswith("n") or len(head) < 2 or head == asked
+                or _kind(mod, mflag) not in _HOLDER_KINDS or mod not in sentence):
+            continue
+        elsewhere = True
+        for clause in holding:
+            words = [w for w, _, _ in clause]
+            spots = [j for j, w in enumerate(words) if w == head]
+            if any(mod in w for w in words) or not spots or any(
+                    j == 0 or _kind(clause[j - 1][0], clause[j - 1][1]) not in _HOLDER_KINDS for j in spots):
+                elsewhere = False
+                break
+        if elsewhere:
+            start = at
+            while i - 2 >= 0 and qwords[i - 2][1] == mflag and qwords[i - 2][1] != BREAK:
+                start, i = qwords[i - 2][2], i - 1
+            out.append(Unmet("subject", unicodedata.normalize("NFKC", r.question)[start:hat + len(head)] + "的" + asked))
     return out
 
 
