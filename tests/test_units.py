@@ -89,3 +89,42 @@ def test_a_date_year_does_not_answer_how_many_years(answerer):
     assert "unit" in [u.kind for u in unmet(ranking)]
     decision = engine.answer(question, ranked(question))
     assert decision.refused and "2021年" not in decision.answer.split("资料中相关的内容是")[0]
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("熊猫机器人有多重?", "重量"), ("机器人身高多少?", "长度"), ("项目要多长时间?", "时长"), ("任期是多长?", "长度"),
+    ("园区占地面积是多少?", "面积"), ("How heavy is the robot?", "重量"), ("How long did it take?", "时长"),
+])
+def test_the_measure_asked_for(question, asked):
+    from bot.answerability.constraints import asked_measure
+
+    found = asked_measure(question)
+    assert found is not None and found[1] == asked
+
+
+@pytest.mark.parametrize("question", ["他有多重身份?", "体长是体高的多少倍?", "Which area does the policy cover?", "机器人是谁设计的?"])
+def test_no_measure_is_asked(question):
+    from bot.answerability.constraints import asked_measure
+
+    assert asked_measure(question) is None
+
+
+def test_a_measure_answered_in_another_unit_is_not_covered(tmp_path):
+    """身高1.3米 answers 多高 and 身高多少 (1.3米, or 130cm), never 多重; 任期三年 answers 多长."""
+    texts = ["展台上的熊猫机器人身高1.3米，能与观众互动。", "该职位任期三年，可连任一次。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="m")
+    heavy = engine.rank("熊猫机器人有多重?", chunks)
+    assert heavy is not None and "1.3米" in heavy.best.text
+    assert "重量" in [u.text for u in unmet(heavy) if u.kind == "unit"]
+    assert engine.answer("熊猫机器人有多重?", chunks).refused
+    for question in ("熊猫机器人有多高?", "熊猫机器人身高多少?", "该职位任期是多长?"):
+        ranking = engine.rank(question, chunks)
+        assert ranking is not None and [u for u in unmet(ranking) if u.kind == "unit"] == [], question
+
+
+def test_every_measure_entry_says_where_it_came_from():
+    from bot.answerability.constraints import MEASURES_PATH
+
+    rows = [line.split("\t") for line in MEASURES_PATH.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+    assert rows and all(len(r) == 4 and all(c.strip() for c in r) for r in rows)

@@ -13,6 +13,8 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.text import is_cjk, normalize
@@ -84,6 +86,10 @@ def unmet(r: Ranking) -> list[Unmet]:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
+    measure = asked_measure(r.question)
+    if measure is not None and not measure[2].search(sent):
+        # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
+        out.append(Unmet("unit", measure[0] if r.cross else measure[1]))
     for count in asked_units(r.question):
         if not states_count(near, count) and not (
                 count.loose and not any(states_count(normalize(c.page_content), count.unit) for c in r.chunks)):
@@ -199,6 +205,41 @@ def _other_holder(r: Ranking) -> list[Unmet]:
                 start, i = qwords[i - 2][2], i - 1
             out.append(Unmet("subject", unicodedata.normalize("NFKC", r.question)[start:hat + len(head)] + "的" + asked))
     return out
+
+
+_WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
+MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
+
+
+@lru_cache(maxsize=1)
+def _measures() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(question word, what is asked, a number in one of its units) from ``bot/data/measures.tsv``, longest word first."""
+    out = []
+    for line in MEASURES_PATH.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        words, name, units = line.split("\t")[:3]
+        units = {unicodedata.normalize("NFKC", u).lower() for u in units.split()}  # m² and ㎡ as the text has them: m2
+        alternatives = "|".join(re.escape(u) + ("(?![a-z])" if u.isascii() else "")
+                                for u in sorted(units, key=len, reverse=True))
+        number = re.compile(f"{_NUMERAL}(?:\\s*[~～至到\\-–—]\\s*{_NUMERAL})?{_MAGNITUDE}\\s*(?:{alternatives})")
+        out.extend((w, name, number) for w in words.split("|"))
+    return sorted(out, key=lambda m: -len(m[0]))
+
+
+def _says(question: str, word: str) -> bool:
+    return word in question if not word.isascii() else re.search(rf"\b{re.escape(word)}", question) is not None
+
+
+def asked_measure(question: str) -> tuple[str, str, re.Pattern[str]] | None:
+    """The measure a question asks for (多重 → 重量 and a number in 克/公斤/吨…), or None; only when it asks a number."""
+    from bot.extractive import _WANTS_NUMBER
+
+    q = unicodedata.normalize("NFKC", question).lower()
+    weight = _WEIGHT_ASKED.search(q)  # 有多重? — 多重 before a noun means "multiple" (多重身份)
+    if "倍" in q or not (_WANTS_NUMBER.search(q) or weight or "多久" in q):  # 体长是体高的多少倍: a ratio
+        return None
+    return next((m for m in _measures() if _says(q, m[0]) and (m[0] != "多重" or weight)), None)
 
 
 def asked_units(question: str) -> list[Count]:
