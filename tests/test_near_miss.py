@@ -243,6 +243,9 @@ def test_what_is_asked_is_stated_for_another_thing_of_the_sort(tmp_path):
     assert engine.answer("Alpha机器人身高多少?", chunks).refused
     same = engine.rank("熊猫机器人身高多少?", chunks)
     assert same is not None and unmet(same) == []
+    english = engine.rank("How tall is the Alpha robot?", chunks)
+    assert english is not None and english.cross and "1.3米" in english.best.text
+    assert [u.text for u in unmet(english)] == ["how tall the alpha robot is"]
     texts = ["舞台上出现了名为Alpha的机器人，身高1.2米，能骑平衡车。", "机器人展览每年举办一次。"]
     engine, chunks = keyword_answerer(texts, tmp_path / "b", prefix="s")
     own = engine.rank("Alpha机器人身高多少?", chunks)

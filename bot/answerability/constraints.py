@@ -76,8 +76,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
-    if not r.cross:
-        out.extend(_other_holder(r))
+    out.extend(_other_holder(r))
     for num, mag, unit in _QUANTITY.findall(question):
         if num in years or (not mag and not unit):
             continue
@@ -169,15 +168,23 @@ _HOLDER_KINDS = ("noun", "name", "person", "place", "org", "latin")
 def _other_holder(r: Ranking) -> list[Unmet]:
     """What the question asks is stated for another thing of the same sort: Walker X机器人的身高 against "一台名为Walker X的
     机器人…，是4台身高1.3米的熊猫机器人".  The question names a thing (机器人) by a modifier (Walker X) that the sentence
-    states, but in no clause that states the asked word (身高); there the thing is named after another word (熊猫)."""
+    states, but in no clause that states the asked word (身高); there the thing is named after another word (熊猫).
+    An English question ("How tall is the Walker X robot?") asks its measure's Chinese word the sentence uses (身高),
+    of a thing named by a Latin-script modifier the sentence states and a noun it translates (robot: 机器人)."""
     from bot.answerability import BREAK, _kind, _words
 
-    asked = asked_attribute(r.question)
     sentence = unicodedata.normalize("NFKC", r.best.text).lower()
+    question = unicodedata.normalize("NFKC", r.question)
+    if r.cross:
+        measure = asked_measure(r.question)
+        words = [w for w, name, _ in _measures() if measure and name == measure[1] and is_cjk(w[0]) and w in sentence]
+        asked = words[0] if words else ""
+        pairs = _latin_pairs(r, sentence)
+    else:
+        asked = asked_attribute(r.question)
+        pairs = _named_pairs(question, sentence)
     if not asked or asked not in sentence:
         return []
-    question = unicodedata.normalize("NFKC", r.question).lower()
-    qwords = _words(question)
     clauses: list[list[tuple[str, str, int]]] = [[]]
     for w in _words(sentence):
         if w[1] == BREAK:
@@ -186,24 +193,63 @@ def _other_holder(r: Ranking) -> list[Unmet]:
             clauses[-1].append(w)
     holding = [c for c in clauses if any(asked in w for w, _, _ in c)]
     out = []
-    for i in range(1, len(qwords)):
-        (mod, mflag, at), (head, hflag, hat) = qwords[i - 1], qwords[i]
-        if (BREAK in (mflag, hflag) or not hflag.startswith("n") or len(head) < 2 or head == asked
-                or _kind(mod, mflag) not in _HOLDER_KINDS or mod not in sentence):
+    for mod, heads, said in pairs:
+        if asked in heads:
             continue
         elsewhere = True
         for clause in holding:
             words = [w for w, _, _ in clause]
-            spots = [j for j, w in enumerate(words) if w == head]
+            spots = [j for j, w in enumerate(words) if w in heads]
             if any(mod in w for w in words) or not spots or any(
                     j == 0 or _kind(clause[j - 1][0], clause[j - 1][1]) not in _HOLDER_KINDS for j in spots):
                 elsewhere = False
                 break
         if elsewhere:
-            start = at
-            while i - 2 >= 0 and qwords[i - 2][1] == mflag and qwords[i - 2][1] != BREAK:
-                start, i = qwords[i - 2][2], i - 1
-            out.append(Unmet("subject", unicodedata.normalize("NFKC", r.question)[start:hat + len(head)] + "的" + asked))
+            out.append(Unmet("subject", _english_asked(r.question, said) if r.cross else f"{said}的{asked}"))
+    return out
+
+
+def _english_asked(question: str, thing: str) -> str:
+    """How tall the walker x robot is / the weight of the walker x robot: what an English question asks, in words."""
+    said = (asked_measure(question) or ("",))[0]
+    return f"{said} the {thing} is" if said.startswith("how ") else f"the {said} of the {thing}"
+
+
+def _named_pairs(question: str, sentence: str) -> list[tuple[str, tuple[str, ...], str]]:
+    """(modifier, the thing's words, the question's words) for each noun of the question right after a name or noun
+    the sentence states: (walker x, 机器人) in walker x机器人身高多少."""
+    from bot.answerability import BREAK, _kind, _words
+
+    qwords = _words(question.lower())
+    out = []
+    for i in range(1, len(qwords)):
+        (mod, mflag, at), (head, hflag, hat) = qwords[i - 1], qwords[i]
+        if (BREAK in (mflag, hflag) or not hflag.startswith("n") or len(head) < 2
+                or _kind(mod, mflag) not in _HOLDER_KINDS or mod not in sentence):
+            continue
+        start = at
+        for j in range(i - 2, -1, -1):  # a name of several words (walker x)
+            if qwords[j][1] != mflag:
+                break
+            start = qwords[j][2]
+        out.append((mod, (head,), question[start:hat + len(head)]))
+    return out
+
+
+def _latin_pairs(r: Ranking, sentence: str) -> list[tuple[str, tuple[str, ...], str]]:
+    """The English form of ``_named_pairs``: a Latin-script name the sentence states, then a noun it translates
+    (x robot: 机器人 in "How tall is the Walker X robot?")."""
+    tokens = re.findall(r"[a-z0-9][a-z0-9'-]*", unicodedata.normalize("NFKC", r.question).lower())
+    by_text = {t.text: t for t in r.terms}
+    out = []
+    for i in range(1, len(tokens)):
+        mod, head = tokens[i - 1], by_text.get(tokens[i])
+        if head is None or not head.variants or not re.search(rf"(?<![a-z]){re.escape(mod)}(?![a-z])", sentence):
+            continue
+        start = i - 1
+        while start > 0 and re.search(rf"(?<![a-z]){re.escape(tokens[start - 1])}(?![a-z])", sentence):
+            start -= 1
+        out.append((mod, tuple(head.variants), " ".join(tokens[start:i + 1])))
     return out
 
 
