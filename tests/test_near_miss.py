@@ -266,3 +266,18 @@ def test_a_piece_of_the_question_word_used_elsewhere_makes_a_noun_swap_count(tmp
     engine, chunks = keyword_answerer([sentence, "保险补贴按面积发放。"], tmp_path / "b", prefix="q")
     alone = engine.rank(question, chunks)
     assert alone is not None and [u for u in unmet(alone) if u.kind == "subject"] == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("全市软件产业在西部排第几?", "西部排名"), ("全市软件产业在全省排名第几?", "全省排名"), ("全市软件产业在全国排第几?", None),
+    ("全市软件产业排名全国第几?", None), ("全市软件产业在家里排第几?", None),
+])
+def test_a_place_in_an_order_is_asked_within_its_field(tmp_path, question, missing):
+    """位列全国第七 ranks within 全国: asked within 西部 or 全省 it is not covered; 家里 is no region."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["2022年全市软件产业规模为600亿元，位列全国第七。", "软件企业可申请研发费用补助。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="k")
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "第七" in ranking.best.text
+    assert [u.text for u in unmet(ranking) if u.kind == "place"] == ([missing] if missing else [])

@@ -76,6 +76,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
+    out.extend(_ranked_elsewhere(r, sent))
     out.extend(_other_holder(r))
     for num, mag, unit in _QUANTITY.findall(question):
         if num in years or (not mag and not unit):
@@ -207,6 +208,30 @@ def _other_holder(r: Ranking) -> list[Unmet]:
         if elsewhere:
             out.append(Unmet("subject", _english_asked(r.question, said) if r.cross else f"{said}的{asked}"))
     return out
+
+
+# the field a question ranks in: 在西部排第几, 在全省的排名, 排名全国第几
+_RANK = r"(?:排名|排行|排|位列|位居|名列)"
+_RANK_SCOPE = (re.compile(rf"在([\u4e00-\u9fff]{{2,4}}?)的?{_RANK}"), re.compile(rf"{_RANK}([\u4e00-\u9fff]{{2,4}}?)第几"))
+_FIELD = re.compile(r"^全|^[东南西北中][东南西北]?部$|[省市县区国洲球界]$")  # a region: 全省, 西部, 亚洲, 世界
+_ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|前[一二三四五六七八九十百\d]+[名位]|首位|榜首|之首")
+
+
+def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
+    """A place in an order asked within a field (在西部排第几) that the sentence gives only within another
+    (全国第一梯队): every ordinal of the sentence lacks the field in the words before it, in its clause."""
+    if r.cross:
+        return []
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    scope = next((m.group(1) for p in _RANK_SCOPE for m in [p.search(question)] if m), "")
+    ordinals = list(_ORDINAL.finditer(sent))
+    if not ordinals or not _FIELD.search(scope):
+        return []
+    for m in ordinals:
+        clause = re.split(r"[,，。;；:：]", sent[: m.start()])[-1]
+        if scope in clause[-8:]:
+            return []
+    return [Unmet("place", f"{scope}排名")]
 
 
 def _english_asked(question: str, thing: str) -> str:
