@@ -184,6 +184,11 @@ class ExtractiveAnswerer:
                 if pieces:
                     for piece in pieces:
                         terms.setdefault(piece, Term(piece, self._idf(piece), False, False))
+                    qualifier = word[: -len(pieces[0])] if len(pieces) == 1 and word.endswith(pieces[0]) else ""
+                    if len(qualifier) >= 2 and self._idf(qualifier) == 0 and not any(map(self._idf, _bigrams(qualifier))):
+                        # a qualifier the corpus never uses on a word it knows (省级 of 省级重点): kept, so that its
+                        # absence counts and the qualifier check sees it
+                        terms.setdefault(qualifier, Term(qualifier, default, False, True))
                     continue
             sub = [self._idf(w) for w in _bigrams(word)] if idf == 0 and is_cjk(word) else []
             oov = idf == 0 and not any(sub) and not any(self._idf(s) for s in SYNONYMS.get(word, ()))

@@ -281,3 +281,33 @@ def test_a_place_in_an_order_is_asked_within_its_field(tmp_path, question, missi
     ranking = engine.rank(question, chunks)
     assert ranking is not None and "第七" in ranking.best.text
     assert [u.text for u in unmet(ranking) if u.kind == "place"] == ([missing] if missing else [])
+
+
+def test_a_qualifier_jieba_joins_with_a_known_word_is_kept_and_checked(tmp_path):
+    """省级重点 is no word of the sources; 重点 is, 省级 is not: 省级 stays a (missing) term and the sentence about
+    国家重点研发计划 does not cover 省级重点."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["对国家重点研发计划项目在本市落地转化的，给予最高500万元支持。", "研发费用补助按年度申报。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="g")
+    ranking = engine.rank("省级重点研发计划项目落地能获得多少支持?", chunks)
+    assert ranking is not None and "500万元" in ranking.best.text
+    assert {t.text: t.oov for t in ranking.terms}.get("省级") is True
+    assert "省级重点" in [u.text for u in unmet(ranking) if u.kind == "modifier"]
+    same = engine.rank("国家重点研发计划项目落地能获得多少支持?", chunks)
+    assert same is not None and unmet(same) == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("软件产品补贴最低是多少?", "最低"), ("What is the minimum subsidy for software products?", "minimum"),
+    ("软件产品补贴最高是多少?", None), ("最高人民法院对软件产品补贴有规定吗?", None),
+])
+def test_the_bound_asked_must_be_the_bound_stated(tmp_path, question, missing):
+    """最高250万元 states an upper bound: a question about the lower one is not covered."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["对经认定的软件产品，给予最高250万元的资金补贴。", "以下简称“办法”。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="b")
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "250万元" in ranking.best.text
+    assert [u.text for u in unmet(ranking) if u.kind == "bound"] == ([missing] if missing else [])

@@ -86,6 +86,7 @@ def unmet(r: Ranking) -> list[Unmet]:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
+    out.extend(_other_bound(r, sent))
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -278,6 +279,47 @@ def _latin_pairs(r: Ranking, sentence: str) -> list[tuple[str, tuple[str, ...], 
     return out
 
 
+BOUNDS_PATH = Path(__file__).parent.parent / "data" / "bounds.tsv"
+
+
+@lru_cache(maxsize=1)
+def _bounds() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
+    """(bound, how a question asks it, how a sentence states it) from ``bot/data/bounds.tsv``."""
+    out = []
+    for line in BOUNDS_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, asked, stated = line.split("\t")[:3]
+            words = lambda cell: "|".join(_bound_word(w) for w in cell.split("|"))
+            out.append((name, re.compile(words(asked), re.I), re.compile(words(stated))))
+    return out
+
+
+def _bound_word(word: str) -> str:
+    """A bound word as a pattern: English as a whole word; 以上/以下/以内 only after an amount (5人以上, not 以下简称)."""
+    if word.isascii():
+        return rf"\b{re.escape(word)}\b"
+    if word.startswith("以"):
+        return rf"(?<=[\d〇零一二三四五六七八九十百千万亿两元人个名家项年岁%])\s*{re.escape(word)}"
+    return re.escape(word)
+
+
+def _other_bound(r: Ranking, sent: str) -> list[Unmet]:
+    """The bound asked (最低是多少, "minimum") is not the one the sentence states (最高250万元): not covered.  A
+    sentence that states no bound, or both, is left to the other checks."""
+    from bot.extractive import _pos_cut
+
+    question = unicodedata.normalize("NFKC", r.question)
+    # a bound word inside a name is none (最高人民法院, 最高峰): Chinese ones must be words of their own
+    plain = question if r.cross else " ".join(w for w, _ in _pos_cut(question.lower()))
+    bounds = _bounds()
+    asked = [name for name, ask, _ in bounds
+             if any(r.cross or m.group().strip() in plain.split() for m in ask.finditer(plain))]
+    stated = {name for name, _, state in bounds if state.search(sent)}
+    if len(asked) != 1 or asked[0] in stated or not stated:
+        return []
+    return [Unmet("bound", "minimum" if r.cross and asked[0] == "最低" else "maximum" if r.cross else asked[0])]
+
+
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
 MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
 
@@ -448,6 +490,12 @@ def _modifiers(r: Ranking, sent: str, near: str) -> list[Unmet]:
     asked = _asked_for(tuple(words))
     by_text = {t.text: t for t in r.terms}
     out = []
+    for word, _flag in words:  # jieba joined the qualifier with the word it qualifies (省级重点)
+        head = next((t.text for t in r.terms if word.endswith(t.text) and len(t.text) < len(word)), "")
+        qualifier = by_text.get(word[: -len(head)]) if head else None
+        if (word not in by_text and qualifier is not None and qualifier.oov and len(qualifier.text) >= 2
+                and head in sent and qualifier.text not in near):
+            out.append(Unmet("modifier", word))
     for i, (word, flag) in enumerate(words[:-1]):
         term = by_text.get(word)
         if (term is None or not term.oov or word in asked or len(word) < 2 or not flag.startswith(_MODIFIER_FLAGS)
