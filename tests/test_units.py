@@ -128,3 +128,14 @@ def test_every_measure_entry_says_where_it_came_from():
     rows = [line.split("\t") for line in MEASURES_PATH.read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#")]
     assert rows and all(len(r) == 4 and all(c.strip() for c in r) for r in rows)
+
+
+def test_what_an_english_question_counts_must_be_named(tmp_path):
+    """"How many software companies" is not answered by a sentence on the industry's revenue, which names no 企业/公司."""
+    texts = ["2022年全市软件产业收入达到1200亿元。", "截至2023年底，全市共有软件企业2300家。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="e")
+    revenue = engine.rank("How many software companies did the city have in 2022?", chunks[:1])
+    assert revenue is not None and revenue.cross
+    assert [u.text for u in unmet(revenue) if u.kind == "unit"] == ["how many software companies"]
+    count = engine.rank("How many software companies did the city have in 2023?", chunks[1:])
+    assert count is not None and [u for u in unmet(count) if u.kind == "unit"] == []

@@ -91,6 +91,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
         out.append(Unmet("unit", measure[0] if r.cross else measure[1]))
+    if r.cross:
+        out.extend(_english_count(r, near))
     for count in asked_units(r.question):
         if not states_count(near, count) and not (
                 count.loose and not any(states_count(normalize(c.page_content), count.unit) for c in r.chunks)):
@@ -292,6 +294,24 @@ def _bounds() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
             words = lambda cell: "|".join(_bound_word(w) for w in cell.split("|"))
             out.append((name, re.compile(words(asked), re.I), re.compile(words(stated))))
     return out
+
+
+_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
+                       r"will|can|could|would|should|in|of|at|for|on)\b|\s*[?.]?$)", re.I)
+
+
+def _english_count(r: Ranking, near: str) -> list[Unmet]:
+    """What an English question counts ("how many AI companies") must be named by the sentence (one of the noun's
+    translations), as the Chinese unit check asks 多少家企业 to be stated in 家: a sentence about the industry's size
+    does not count its companies."""
+    m = _HOW_MANY.search(unicodedata.normalize("NFKC", r.question))
+    if m is None:
+        return []
+    noun = m.group(2).lower()
+    term = next((t for t in r.terms if t.text == noun), None)
+    if term is None or not term.variants or any(v in near for v in term.variants):
+        return []
+    return [Unmet("unit", f"how many {(m.group(1) + m.group(2)).strip()}")]
 
 
 def _bound_word(word: str) -> str:
