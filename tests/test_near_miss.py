@@ -311,3 +311,21 @@ def test_the_bound_asked_must_be_the_bound_stated(tmp_path, question, missing):
     ranking = engine.rank(question, chunks)
     assert ranking is not None and "250万元" in ranking.best.text
     assert [u.text for u in unmet(ranking) if u.kind == "bound"] == ([missing] if missing else [])
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("每家企业每年最多能领多少券?", "每家企业"), ("一家企业最多能领多少券?", "一家企业"), ("每年发放的券总额不超过多少?", None),
+])
+def test_an_amount_for_each_is_not_answered_by_a_total(tmp_path, question, missing):
+    """每年发放总额不超过1000万元 is a total; asked per company it is not covered (单个企业 would be)."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["本市每年发放总额不超过1000万元的券，支持企业使用算力。", "券可在服务平台申领。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="t")
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "1000万元" in ranking.best.text
+    assert [u.text for u in unmet(ranking) if u.kind == "subject"] == ([missing] if missing else [])
+    texts = ["单个企业每年领取的券总额不超过50万元。", "券可在服务平台申领。"]
+    engine, chunks = keyword_answerer(texts, tmp_path / "each", prefix="u")
+    each = engine.rank("每家企业每年最多能领多少券?", chunks)
+    assert each is not None and [u for u in unmet(each) if u.kind == "subject"] == []

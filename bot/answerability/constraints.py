@@ -87,6 +87,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     out.extend(_other_bound(r, sent))
+    out.extend(_total_for_each(r, sent))
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -312,6 +313,26 @@ def _english_count(r: Ranking, near: str) -> list[Unmet]:
     if term is None or not term.variants or any(v in near for v in term.variants):
         return []
     return [Unmet("unit", f"how many {(m.group(1) + m.group(2)).strip()}")]
+
+
+# an amount asked for each one of something (每家企业, 单个项目, 一家企业每年最多); a sentence that gives a total
+_EACH = re.compile(r"(?:(?:每一?|单个)(?:家|个|名|位|项|户|所)?|一(?:家|个|名|位|项|户|所))(?![年月日天周次])([\u4e00-\u9fff]{2})")
+_TOTAL = re.compile(r"总额|总量|总计|合计|总共|共计|总规模")
+
+
+def _total_for_each(r: Ranking, sent: str) -> list[Unmet]:
+    """An amount asked for each one (每家企业最多能领多少) that the sentence gives only as a total (每年发放总额不超过1000
+    万元), naming no one of them (每家/单个/各 before the noun): not covered."""
+    if r.cross or not _TOTAL.search(sent):
+        return []
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    for m in _EACH.finditer(question):
+        noun = m.group(1)
+        if noun in sent and not re.search(rf"(?:每|单个|各|单)[家个名位项户所]?{re.escape(noun)}", sent):
+            return [Unmet("subject", m.group())]
+        if noun not in sent and not re.search(r"每[家个名位项户所]|单个|各", sent):
+            return [Unmet("subject", m.group())]
+    return []
 
 
 def _bound_word(word: str) -> str:
