@@ -139,3 +139,11 @@ def test_what_an_english_question_counts_must_be_named(tmp_path):
     assert [u.text for u in unmet(revenue) if u.kind == "unit"] == ["how many software companies"]
     count = engine.rank("How many software companies did the city have in 2023?", chunks[1:])
     assert count is not None and [u for u in unmet(count) if u.kind == "unit"] == []
+
+
+def test_the_measure_asked_ranks_the_sentence_that_states_it(tmp_path):
+    """多高 asks a length: of two sentences about the robots, the one with 1.3米 is chosen over one with 10岁."""
+    texts = ["舞台上有4台身高1.3米的机器人，随后一名男孩登台。", "接着，机器人从一名10岁男孩手中接过风车。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="h")
+    ranking = engine.rank("机器人有多高?", chunks[::-1])
+    assert ranking is not None and "1.3米" in ranking.best.text
