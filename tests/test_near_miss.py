@@ -329,3 +329,14 @@ def test_an_amount_for_each_is_not_answered_by_a_total(tmp_path, question, missi
     engine, chunks = keyword_answerer(texts, tmp_path / "each", prefix="u")
     each = engine.rank("每家企业每年最多能领多少券?", chunks)
     assert each is not None and [u for u in unmet(each) if u.kind == "subject"] == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [("券什么时候截止申领?", "截止"), ("券什么时候开始申领?", None)])
+def test_the_start_of_a_period_does_not_answer_its_end(tmp_path, question, missing):
+    from bot.answerability.constraints import unmet
+
+    texts = ["今年，券从1月开始就可以申领，申领时间比去年更长。", "截至2023年11月，全市共有企业800家。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="s")
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "1月开始" in ranking.best.text
+    assert [u.text for u in unmet(ranking) if u.kind == "bound"] == ([missing] if missing else [])

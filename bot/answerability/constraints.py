@@ -286,14 +286,14 @@ BOUNDS_PATH = Path(__file__).parent.parent / "data" / "bounds.tsv"
 
 
 @lru_cache(maxsize=1)
-def _bounds() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
-    """(bound, how a question asks it, how a sentence states it) from ``bot/data/bounds.tsv``."""
+def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
+    """(bound, what it bounds, how a question asks it, how a sentence states it) from ``bot/data/bounds.tsv``."""
     out = []
     for line in BOUNDS_PATH.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            name, asked, stated = line.split("\t")[:3]
+            name, kind, asked, stated = line.split("\t")[:4]
             words = lambda cell: "|".join(_bound_word(w) for w in cell.split("|"))
-            out.append((name, re.compile(words(asked), re.I), re.compile(words(stated))))
+            out.append((name, kind, re.compile(words(asked), re.I), re.compile(words(stated))))
     return out
 
 
@@ -350,15 +350,20 @@ def _other_bound(r: Ranking, sent: str) -> list[Unmet]:
     from bot.extractive import _pos_cut
 
     question = unicodedata.normalize("NFKC", r.question)
-    # a bound word inside a name is none (最高人民法院, 最高峰): Chinese ones must be words of their own
-    plain = question if r.cross else " ".join(w for w, _ in _pos_cut(question.lower()))
+    # a bound word inside a name is none (最高人民法院, 最高峰): a Chinese word must be a word of its own, a phrase
+    # (什么时候开始) may span several
+    words = set() if r.cross else {w.strip() for w, _ in _pos_cut(question.lower())}
     bounds = _bounds()
-    asked = [name for name, ask, _ in bounds
-             if any(r.cross or m.group().strip() in plain.split() for m in ask.finditer(plain))]
-    stated = {name for name, _, state in bounds if state.search(sent)}
-    if len(asked) != 1 or asked[0] in stated or not stated:
+    asked = [(name, kind) for name, kind, ask, _ in bounds
+             if any(r.cross or len(m.group()) >= 4 or m.group() in words for m in ask.finditer(question))]
+    if len(asked) != 1:
         return []
-    return [Unmet("bound", "minimum" if r.cross and asked[0] == "最低" else "maximum" if r.cross else asked[0])]
+    name, kind = asked[0]
+    stated = {n for n, k, _, state in bounds if k == kind and state.search(sent)}
+    if name in stated or not stated:
+        return []
+    english = {"最低": "minimum", "最高": "maximum", "开始": "start", "截止": "deadline"}
+    return [Unmet("bound", english.get(name, name) if r.cross else name)]
 
 
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
