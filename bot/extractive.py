@@ -258,17 +258,20 @@ class ExtractiveAnswerer:
         cands = _candidates(chunks)
         if not cands:
             return None
-        from bot.answerability.constraints import asked_measure
+        from bot.answerability.constraints import asked_measure, asked_units, states_count
 
         wants_number = bool(_WANTS_NUMBER.search(question))
         wants_date = bool(_WANTS_DATE.search(question))
         measure = asked_measure(question)  # 多高: a number in a unit of length is the kind of fact asked for
+        counts = asked_units(question)  # 几台: a number of 台
         for cand in cands:
             cand.coverage, cand.missing = _coverage(terms, cand)
             rank_prior = 1.0 / (1 + 0.25 * (cand.chunk_n - 1))
             typed = 0.0
             if measure is not None:
                 typed += 0.15 if measure[2].search(normalize(cand.text)) else -0.3
+            elif counts:
+                typed += 0.15 if any(states_count(normalize(cand.text), c) for c in counts) else -0.3
             elif wants_number:
                 typed += 0.15 if _has_new_number(cand.text, question) else -0.3
             if wants_date:

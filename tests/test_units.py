@@ -147,3 +147,11 @@ def test_the_measure_asked_ranks_the_sentence_that_states_it(tmp_path):
     engine, chunks = keyword_answerer(texts, tmp_path, prefix="h")
     ranking = engine.rank("机器人有多高?", chunks[::-1])
     assert ranking is not None and "1.3米" in ranking.best.text
+
+
+def test_the_count_asked_ranks_the_sentence_that_states_it(tmp_path):
+    """多少座城市 asks a number of 座: the sentence with 45座城市 is chosen over one with another number."""
+    texts = ["超算中心服务覆盖城市的用户数量同比增长50%。", "超算中心服务范围达到全国45座城市。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="c")
+    ranking = engine.rank("超算中心服务覆盖了多少座城市?", chunks)
+    assert ranking is not None and "45座" in ranking.best.text
