@@ -155,3 +155,26 @@ def test_the_count_asked_ranks_the_sentence_that_states_it(tmp_path):
     engine, chunks = keyword_answerer(texts, tmp_path, prefix="c")
     ranking = engine.rank("超算中心服务覆盖了多少座城市?", chunks)
     assert ranking is not None and "45座" in ranking.best.text
+
+
+@pytest.mark.parametrize(("question", "form"), [
+    ("申领电话是多少?", "电话"), ("政策的官方网址是什么?", "网址"), ("What is the phone number of the centre?", "电话"),
+    ("在什么网站上发布?", None), ("为什么移动电话难窃听?", None),
+])
+def test_the_written_form_asked_for(question, form):
+    from bot.answerability.constraints import asked_form
+
+    found = asked_form(question)
+    assert (found[0] if found else None) == form
+
+
+def test_a_form_or_amount_the_sentence_lacks_is_not_covered(tmp_path):
+    """电话是多少 is not answered by 1000万元; 总金额 asks money, which 19项 is not; 咨询电话 028-12345678 answers."""
+    texts = ["本市每年发放总额不超过1000万元的券。", "清单共165项，其中需求类19项。", "咨询电话：028-61234567。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="f")
+    phone = engine.rank("券的申领电话是多少?", chunks[:1])
+    assert phone is not None and "电话" in [u.text for u in unmet(phone) if u.kind == "unit"]
+    money = engine.rank("清单里需求类项目的总金额是多少?", chunks[1:2])
+    assert money is not None and "金额" in [u.text for u in unmet(money) if u.kind == "unit"]
+    stated = engine.rank("咨询电话是多少?", chunks)
+    assert stated is not None and "028" in stated.best.text and unmet(stated) == []

@@ -88,6 +88,9 @@ def unmet(r: Ranking) -> list[Unmet]:
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     out.extend(_other_bound(r, sent))
     out.extend(_total_for_each(r, sent))
+    form = asked_form(r.question)
+    if form is not None and not form[1].search(sent):
+        out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -364,6 +367,33 @@ def _other_bound(r: Ranking, sent: str) -> list[Unmet]:
         return []
     english = {"最低": "minimum", "最高": "maximum", "开始": "start", "截止": "deadline"}
     return [Unmet("bound", english.get(name, name) if r.cross else name)]
+
+
+FORMS_PATH = Path(__file__).parent.parent / "data" / "answer_forms.tsv"
+
+
+@lru_cache(maxsize=1)
+def _forms() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
+    """(what is asked, its question words, the answer's form) from ``bot/data/answer_forms.tsv``."""
+    out = []
+    for line in FORMS_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, words, form = line.split("\t")[:3]
+            # asked for itself (电话是多少, 网址是什么, what is the phone number), not named in passing (在什么网站, 电话窃听)
+            zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
+            en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
+            asked = (rf"(?:{zh})(?:号码|地址)?(?:是|为)?(?:多少|什么|啥|哪个)"
+                     rf"|\bwhat(?:'s| is| are)\s+(?:the\s+|its\s+|their\s+)?(?:[a-z-]+\s+){{0,3}}(?:{en})\b")
+            out.append((name, re.compile(asked, re.I), re.compile(form)))
+    return out
+
+
+def asked_form(question: str) -> tuple[str, re.Pattern[str], str] | None:
+    """What a question asks for that has a written form of its own (电话 → a telephone number) with the question's
+    word for it, or None."""
+    q = unicodedata.normalize("NFKC", question).lower()
+    return next(((name, form, m.group().split()[-1]) for name, asked, form in _forms() for m in [asked.search(q)] if m),
+                None)
 
 
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
