@@ -55,7 +55,7 @@ class Count:
 class Unmet:
     """One constraint of the question that the quoted sentence does not meet."""
 
-    kind: str  # year | quantity | unit | kind | modifier | title | subject
+    kind: str  # year | quantity | unit | bound | place | kind | modifier | title | subject
     text: str  # as the question says it, e.g. 地方标准, 2022年, 20亿元
 
 
@@ -84,8 +84,6 @@ def unmet(r: Ranking) -> list[Unmet]:
         said = f"{num}{mag}{unit if unit == '%' or unit == '月' else ''}"
         if said not in near:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
-    # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
-    # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     out.extend(_other_bound(r, sent))
     out.extend(_total_for_each(r, sent))
     form = asked_form(r.question)
@@ -97,6 +95,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.append(Unmet("unit", measure[0] if r.cross else measure[1]))
     if r.cross:
         out.extend(_english_count(r, near))
+    # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
+    # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     for count in asked_units(r.question):
         if not states_count(near, count) and not (
                 count.loose and not any(states_count(normalize(c.page_content), count.unit) for c in r.chunks)):
@@ -163,7 +163,7 @@ def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
         for i in range(len(marks) - 2, -1, -1):
             if _JOINS.fullmatch(sent[marks[i][2]:ends[i]]):
                 ends[i] = ends[i + 1]  # a span of years (2004年至2014年, 2021、2022年): one segment for all of them
-        inside = [(p, e) for (p, y, _), e in zip(marks, ends) if y == year]
+        inside = [(p, e) for (p, y, _), e in zip(marks, ends, strict=True) if y == year]
         hits = [m.start() for m in re.finditer(re.escape(asked), sent)]
         if all(h >= marks[0][0] and not any(p <= h < e for p, e in inside) for h in hits):
             out.append(Unmet("year", f"{year}年的{asked}"))
@@ -253,7 +253,7 @@ def _named_pairs(question: str, sentence: str) -> list[tuple[str, tuple[str, ...
     from bot.answerability import BREAK, _kind, _words
 
     qwords = _words(question.lower())
-    out = []
+    out: list[tuple[str, tuple[str, ...], str]] = []
     for i in range(1, len(qwords)):
         (mod, mflag, at), (head, hflag, hat) = qwords[i - 1], qwords[i]
         if (BREAK in (mflag, hflag) or not hflag.startswith("n") or len(head) < 2
@@ -403,12 +403,12 @@ MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
 @lru_cache(maxsize=1)
 def _measures() -> list[tuple[str, str, re.Pattern[str]]]:
     """(question word, what is asked, a number in one of its units) from ``bot/data/measures.tsv``, longest word first."""
-    out = []
+    out: list[tuple[str, str, re.Pattern[str]]] = []
     for line in MEASURES_PATH.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        words, name, units = line.split("\t")[:3]
-        units = {unicodedata.normalize("NFKC", u).lower() for u in units.split()}  # m² and ㎡ as the text has them: m2
+        words, name, cell = line.split("\t")[:3]
+        units = {unicodedata.normalize("NFKC", u).lower() for u in cell.split()}  # m² and ㎡ as the text has them: m2
         alternatives = "|".join(re.escape(u) + ("(?![a-z])" if u.isascii() else "")
                                 for u in sorted(units, key=len, reverse=True))
         number = re.compile(f"{_NUMERAL}(?:\\s*[~～至到\\-–—]\\s*{_NUMERAL})?{_MAGNITUDE}\\s*(?:{alternatives})")
