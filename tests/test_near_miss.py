@@ -340,3 +340,16 @@ def test_the_start_of_a_period_does_not_answer_its_end(tmp_path, question, missi
     ranking = engine.rank(question, chunks)
     assert ranking is not None and "1月开始" in ranking.best.text
     assert [u.text for u in unmet(ranking) if u.kind == "bound"] == ([missing] if missing else [])
+
+
+def test_a_possessor_is_no_kind(tmp_path):
+    """我们公司软件: 公司 after a pronoun says whose software, not which kind — the qualifier check leaves it."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["对经认定的首版次软件产品，给予最高250万元补贴。", "补贴按年度申报。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="w")
+    mine = engine.rank("我们公司软件被认定为首版次，最多能补多少钱?", chunks)
+    assert mine is not None and "250万元" in mine.best.text
+    assert [u for u in unmet(mine) if u.kind == "modifier"] == []
+    kind = engine.rank("外资公司软件被认定为首版次，最多能补多少钱?", chunks)
+    assert kind is not None and [u.text for u in unmet(kind) if u.kind == "modifier"] == ["公司软件"]

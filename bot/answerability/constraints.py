@@ -575,8 +575,8 @@ def _modifiers(r: Ranking, sent: str, near: str) -> list[Unmet]:
     for i, (word, flag) in enumerate(words[:-1]):
         term = by_text.get(word)
         if (term is None or not term.oov or word in asked or len(word) < 2 or not flag.startswith(_MODIFIER_FLAGS)
-                or word in near):
-            continue
+                or word in near or (i and words[i - 1][1].startswith("r"))):
+            continue  # after a pronoun the word is whose, not which kind (我们公司软件)
         head, head_flag = words[i + 1]
         if len(head) >= 2 and head_flag.startswith("n") and head in sent:
             out.append(Unmet("modifier", word + head))
