@@ -353,3 +353,18 @@ def test_a_possessor_is_no_kind(tmp_path):
     assert [u for u in unmet(mine) if u.kind == "modifier"] == []
     kind = engine.rank("外资公司软件被认定为首版次，最多能补多少钱?", chunks)
     assert kind is not None and [u.text for u in unmet(kind) if u.kind == "modifier"] == ["公司软件"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("排名前二十名的企业奖励多少?", ["二十名"]), ("排名前十名的企业奖励多少?", []), ("排名前十名的企业奖励五十万元吗?", ["五十万元"]),
+    ("排名前十名的企业奖励一百万元吗?", []), ("哪两个企业排名前十名?", []),
+])
+def test_a_quantity_in_chinese_numerals_must_be_the_sentences(tmp_path, question, missing):
+    """前二十名 is not 前10名; 一百万元 is 100万元 however either side writes it; 哪两个 sets no quantity."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["对排名前10名的企业，给予100万元一次性奖励。", "奖励按年度申报。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="n")
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and "100万元" in ranking.best.text
+    assert [u.text for u in unmet(ranking) if u.kind == "quantity"] == missing

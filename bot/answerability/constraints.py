@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +85,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         said = f"{num}{mag}{unit if unit == '%' or unit == '月' else ''}"
         if said not in near:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
+    out.extend(_worded_quantities(question, near, years))
     out.extend(_other_bound(r, sent))
     out.extend(_total_for_each(r, sent))
     form = asked_form(r.question)
@@ -336,6 +338,42 @@ def _total_for_each(r: Ranking, sent: str) -> list[Unmet]:
         if noun not in sent and not re.search(r"每[家个名位项户所]|单个|各", sent):
             return [Unmet("subject", m.group())]
     return []
+
+
+_CN_DIGITS = re.compile(r"[一二三四五六七八九十百千万亿两]")
+
+
+def _worded_quantities(question: str, near: str, years: set[str]) -> list[Unmet]:
+    """A quantity the question writes in Chinese numerals (前二十名, 三十万元) must be the sentence's, whichever way the
+    sentence writes it (前十名 is not 前二十名): both are read with ``cn2an`` and compared as numbers with their unit."""
+    if not _CN_DIGITS.search(question):
+        return []
+    import cn2an
+
+    def digits(text: str) -> str:
+        with warnings.catch_warnings():  # cn2an warns about every fragment it leaves as it was (a lone 万)
+            warnings.simplefilter("ignore")
+            try:
+                return str(cn2an.transform(text, "cn2an"))
+            except (ValueError, KeyError, IndexError):
+                return text
+
+    written = digits(question)
+    arabic = {(n, m, u) for n, m, u in _QUANTITY.findall(question)}
+    scale = {"": 1, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+    stated = {(round(float(n) * scale[m], 4), u) for n, m, u in _QUANTITY.findall(digits(near)) if u}
+    out = []
+    for m in _QUANTITY.finditer(written):
+        num, mag, unit = m.groups(default="")
+        # 哪两个, 第一个, 其中一个, 一次性: which, what place, a determiner — not an amount the question sets
+        if ((num, mag, unit) in arabic or num in years or not unit or unit == "月" or (float(num) < 3 and not mag)
+                or re.search(r"(?:哪|第|每|其中|这|那|任何|任)$", written[: m.start()])):
+            continue
+        if (round(float(num) * scale[mag], 4), unit) not in stated:  # 六十万元 is 60万元 and 600000元
+            said = next((m.group() for m in re.finditer(rf"[零〇一二三四五六七八九十百千万亿两]+\s*{re.escape(unit)}", question)
+                         if digits(m.group()).replace(" ", "") == f"{num}{mag}{unit}"), f"{num}{mag}{unit}")
+            out.append(Unmet("quantity", said))  # as the question words it: 二十名
+    return out
 
 
 def _bound_word(word: str) -> str:
