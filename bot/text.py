@@ -167,11 +167,13 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
     return tokens
 
 
+def read_table(path: Path) -> list[list[str]]:
+    """The rows of a data file of ``bot/data``: tab-separated columns, one row per line, ``#`` comments and blank
+    lines skipped."""
+    return [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
 def read_word_table(path: Path) -> dict[str, tuple[str, ...]]:
     """A word list of ``bot/data``: ``word<TAB>space-separated equivalents<TAB>provenance…`` per line, ``#`` comments."""
-    out: dict[str, tuple[str, ...]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            word, equivalents, *_ = line.split("\t")
-            out[word] = tuple(equivalents.split())
-    return out
+    return {word: tuple(equivalents.split()) for word, equivalents, *_ in read_table(path)}

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.text import is_cjk, normalize
+from bot.text import is_cjk, normalize, read_table
 
 if TYPE_CHECKING:
     from bot.extractive import Ranking
@@ -146,7 +146,7 @@ def asked_attribute(question: str) -> str:
 
 def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
     """A sentence that states two years' figures answers what the question asks of its subject only under the
-    other year: 增速 asked for 2022年 of "2022年…产值10.38亿元,2023年上半年产值12.5亿元,同比增长278%"
+    other year: 增速 asked for 2022年 of "2022年全市软件产业收入达到1200亿元，2023年上半年收入为700亿元，增速12%"
     ("2022年的增速").  Each year mention opens a segment that runs to the next; the words before the first year
     belong to every segment.  Fires only when every mention of the asked word is in another year's segment."""
     if not years:
@@ -157,16 +157,16 @@ def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
     asked = asked_attribute(r.question)
     if not asked or asked not in sent:
         return []
+    ends = [p for p, _, _ in marks[1:]] + [len(sent)]
+    for i in range(len(marks) - 2, -1, -1):
+        if _JOINS.fullmatch(sent[marks[i][2]:ends[i]]):
+            ends[i] = ends[i + 1]  # a span of years (2004年至2014年, 2021、2022年): one segment for all of them
+    hits = [m.start() for m in re.finditer(re.escape(asked), sent)]
     out = []
     for year in sorted(years):
         if not any(y == year for _, y, _ in marks):
             continue
-        ends = [p for p, _, _ in marks[1:]] + [len(sent)]
-        for i in range(len(marks) - 2, -1, -1):
-            if _JOINS.fullmatch(sent[marks[i][2]:ends[i]]):
-                ends[i] = ends[i + 1]  # a span of years (2004年至2014年, 2021、2022年): one segment for all of them
         inside = [(p, e) for (p, y, _), e in zip(marks, ends, strict=True) if y == year]
-        hits = [m.start() for m in re.finditer(re.escape(asked), sent)]
         if all(h >= marks[0][0] and not any(p <= h < e for p, e in inside) for h in hits):
             out.append(Unmet("year", f"{year}年的{asked}"))
     return out
@@ -176,10 +176,10 @@ _HOLDER_KINDS = ("noun", "name", "person", "place", "org", "latin")
 
 
 def _other_holder(r: Ranking) -> list[Unmet]:
-    """What the question asks is stated for another thing of the same sort: Walker X机器人的身高 against "一台名为Walker X的
-    机器人…，是4台身高1.3米的熊猫机器人".  The question names a thing (机器人) by a modifier (Walker X) that the sentence
+    """What the question asks is stated for another thing of the same sort: Alpha机器人的身高 against "一台名为Alpha的
+    机器人…，随后是4台身高1.3米的熊猫机器人".  The question names a thing (机器人) by a modifier (Alpha) that the sentence
     states, but in no clause that states the asked word (身高); there the thing is named after another word (熊猫).
-    An English question ("How tall is the Walker X robot?") asks its measure's Chinese word the sentence uses (身高),
+    An English question ("How tall is the Alpha robot?") asks its measure's Chinese word the sentence uses (身高),
     of a thing named by a Latin-script modifier the sentence states and a noun it translates (robot: 机器人)."""
     from bot.answerability import BREAK, _kind, _words
 
@@ -187,6 +187,7 @@ def _other_holder(r: Ranking) -> list[Unmet]:
     question = unicodedata.normalize("NFKC", r.question)
     if r.cross:
         measure = asked_measure(r.question)
+        measured = measure[0] if measure else ""
         words = [w for w, name, _ in _measures() if measure and name == measure[1] and is_cjk(w[0]) and w in sentence]
         asked = words[0] if words else ""
         pairs = _latin_pairs(r, sentence)
@@ -203,7 +204,7 @@ def _other_holder(r: Ranking) -> list[Unmet]:
             clauses[-1].append(w)
     holding = [c for c in clauses if any(asked in w for w, _, _ in c)]
     out = []
-    for mod, heads, said in pairs:
+    for mod, heads, thing in pairs:
         if asked in heads:
             continue
         elsewhere = True
@@ -215,7 +216,7 @@ def _other_holder(r: Ranking) -> list[Unmet]:
                 elsewhere = False
                 break
         if elsewhere:
-            out.append(Unmet("subject", _english_asked(r.question, said) if r.cross else f"{said}的{asked}"))
+            out.append(Unmet("subject", _english_asked(measured, thing) if r.cross else f"{thing}的{asked}"))
     return out
 
 
@@ -228,7 +229,7 @@ _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|前[一二三�
 
 def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
     """A place in an order asked within a field (在西部排第几) that the sentence gives only within another
-    (全国第一梯队): every ordinal of the sentence lacks the field in the words before it, in its clause."""
+    (位列全国第七): every ordinal of the sentence lacks the field in the words before it, in its clause."""
     if r.cross:
         return []
     question = unicodedata.normalize("NFKC", r.question).lower()
@@ -243,15 +244,15 @@ def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
     return [Unmet("place", f"{scope}排名")]
 
 
-def _english_asked(question: str, thing: str) -> str:
-    """How tall the walker x robot is / the weight of the walker x robot: what an English question asks, in words."""
-    said = (asked_measure(question) or ("",))[0]
-    return f"{said} the {thing} is" if said.startswith("how ") else f"the {said} of the {thing}"
+def _english_asked(measured: str, thing: str) -> str:
+    """How tall the alpha robot is / the weight of the alpha robot: what an English question asks (its measure
+    word, ``measured``, of ``thing``), in words."""
+    return f"{measured} the {thing} is" if measured.startswith("how ") else f"the {measured} of the {thing}"
 
 
 def _named_pairs(question: str, sentence: str) -> list[tuple[str, tuple[str, ...], str]]:
     """(modifier, the thing's words, the question's words) for each noun of the question right after a name or noun
-    the sentence states: (walker x, 机器人) in walker x机器人身高多少."""
+    the sentence states: (alpha, 机器人) in alpha机器人身高多少."""
     from bot.answerability import BREAK, _kind, _words
 
     qwords = _words(question.lower())
@@ -262,7 +263,7 @@ def _named_pairs(question: str, sentence: str) -> list[tuple[str, tuple[str, ...
                 or _kind(mod, mflag) not in _HOLDER_KINDS or mod not in sentence):
             continue
         start = at
-        for j in range(i - 2, -1, -1):  # a name of several words (walker x)
+        for j in range(i - 2, -1, -1):  # a name of several words (alpha x)
             if qwords[j][1] != mflag:
                 break
             start = qwords[j][2]
@@ -272,7 +273,7 @@ def _named_pairs(question: str, sentence: str) -> list[tuple[str, tuple[str, ...
 
 def _latin_pairs(r: Ranking, sentence: str) -> list[tuple[str, tuple[str, ...], str]]:
     """The English form of ``_named_pairs``: a Latin-script name the sentence states, then a noun it translates
-    (x robot: 机器人 in "How tall is the Walker X robot?")."""
+    (alpha robot: 机器人 in "How tall is the Alpha robot?")."""
     tokens = re.findall(r"[a-z0-9][a-z0-9'-]*", unicodedata.normalize("NFKC", r.question).lower())
     by_text = {t.text: t for t in r.terms}
     out = []
@@ -293,13 +294,9 @@ BOUNDS_PATH = Path(__file__).parent.parent / "data" / "bounds.tsv"
 @lru_cache(maxsize=1)
 def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
     """(bound, what it bounds, how a question asks it, how a sentence states it) from ``bot/data/bounds.tsv``."""
-    out = []
-    for line in BOUNDS_PATH.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, kind, asked, stated = line.split("\t")[:4]
-            words = lambda cell: "|".join(_bound_word(w) for w in cell.split("|"))
-            out.append((name, kind, re.compile(words(asked), re.I), re.compile(words(stated))))
-    return out
+    words = lambda cell: "|".join(_bound_word(w) for w in cell.split("|"))
+    return [(name, kind, re.compile(words(asked), re.I), re.compile(words(stated)))
+            for name, kind, asked, stated, *_ in read_table(BOUNDS_PATH)]
 
 
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
@@ -370,8 +367,8 @@ def _worded_quantities(question: str, near: str, years: set[str]) -> list[Unmet]
                 or re.search(r"(?:哪|第|每|其中|这|那|任何|任)$", written[: m.start()])):
             continue
         if (round(float(num) * scale[mag], 4), unit) not in stated:  # 六十万元 is 60万元 and 600000元
-            said = next((m.group() for m in re.finditer(rf"[零〇一二三四五六七八九十百千万亿两]+\s*{re.escape(unit)}", question)
-                         if digits(m.group()).replace(" ", "") == f"{num}{mag}{unit}"), f"{num}{mag}{unit}")
+            said = next((w.group() for w in re.finditer(rf"[零〇一二三四五六七八九十百千万亿两]+\s*{re.escape(unit)}", question)
+                         if digits(w.group()).replace(" ", "") == f"{num}{mag}{unit}"), f"{num}{mag}{unit}")
             out.append(Unmet("quantity", said))  # as the question words it: 二十名
     return out
 
@@ -414,15 +411,13 @@ FORMS_PATH = Path(__file__).parent.parent / "data" / "answer_forms.tsv"
 def _forms() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
     """(what is asked, its question words, the answer's form) from ``bot/data/answer_forms.tsv``."""
     out = []
-    for line in FORMS_PATH.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, words, form = line.split("\t")[:3]
-            # asked for itself (电话是多少, 网址是什么, what is the phone number), not named in passing (在什么网站, 电话窃听)
-            zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
-            en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
-            asked = (rf"(?:{zh})(?:号码|地址)?(?:是|为)?(?:多少|什么|啥|哪个)"
-                     rf"|\bwhat(?:'s| is| are)\s+(?:the\s+|its\s+|their\s+)?(?:[a-z-]+\s+){{0,3}}(?:{en})\b")
-            out.append((name, re.compile(asked, re.I), re.compile(form)))
+    for name, words, form, *_ in read_table(FORMS_PATH):
+        # asked for itself (电话是多少, 网址是什么, what is the phone number), not named in passing (在什么网站, 电话窃听)
+        zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
+        en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
+        asked = (rf"(?:{zh})(?:号码|地址)?(?:是|为)?(?:多少|什么|啥|哪个)"
+                 rf"|\bwhat(?:'s| is| are)\s+(?:the\s+|its\s+|their\s+)?(?:[a-z-]+\s+){{0,3}}(?:{en})\b")
+        out.append((name, re.compile(asked, re.I), re.compile(form)))
     return out
 
 
@@ -442,10 +437,7 @@ MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
 def _measures() -> list[tuple[str, str, re.Pattern[str]]]:
     """(question word, what is asked, a number in one of its units) from ``bot/data/measures.tsv``, longest word first."""
     out: list[tuple[str, str, re.Pattern[str]]] = []
-    for line in MEASURES_PATH.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        words, name, cell = line.split("\t")[:3]
+    for words, name, cell, *_ in read_table(MEASURES_PATH):
         units = {unicodedata.normalize("NFKC", u).lower() for u in cell.split()}  # m² and ㎡ as the text has them: m2
         alternatives = "|".join(re.escape(u) + ("(?![a-z])" if u.isascii() else "")
                                 for u in sorted(units, key=len, reverse=True))
