@@ -45,6 +45,17 @@ def keyword_answerer(texts: list[str], folder: Path, *, prefix: str = "d", embed
     return ExtractiveAnswerer(idf=bm25.idf, embed_passages=embed_passages, embed_query=embed_query), chunks
 
 
+def unmet_of(folder: Path, texts: list[str], question: str, *, quoting: str, kind: str) -> list[str]:
+    """``question`` ranked over ``texts`` (``keyword_answerer``): its best sentence must quote ``quoting``; the
+    constraints of ``kind`` that sentence leaves unmet, as the answer names them."""
+    from bot.answerability.constraints import unmet
+
+    engine, chunks = keyword_answerer(texts, folder)
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and quoting in ranking.best.text, ranking and ranking.best.text
+    return [u.text for u in unmet(ranking) if u.kind == kind]
+
+
 def by_overlap(question: str, chunks: list) -> list:
     """``chunks`` ordered by the jieba tokens they share with ``question`` (a stand-in for retrieval)."""
     from bot.text import tokenize

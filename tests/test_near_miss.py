@@ -12,7 +12,7 @@ import pytest
 from langchain_core.documents import Document
 
 from bot.answerability import swapped_terms
-from tests.conftest import by_overlap, keyword_answerer
+from tests.conftest import by_overlap, keyword_answerer, unmet_of
 from tests.test_answer import _cli
 
 TEXTS = [
@@ -274,13 +274,8 @@ def test_a_piece_of_the_question_word_used_elsewhere_makes_a_noun_swap_count(tmp
 ])
 def test_a_place_in_an_order_is_asked_within_its_field(tmp_path, question, missing):
     """位列全国第七 ranks within 全国: asked within 西部 or 全省 it is not covered; 家里 is no region."""
-    from bot.answerability.constraints import unmet
-
     texts = ["2022年全市软件产业规模为600亿元，位列全国第七。", "软件企业可申请研发费用补助。"]
-    engine, chunks = keyword_answerer(texts, tmp_path, prefix="k")
-    ranking = engine.rank(question, chunks)
-    assert ranking is not None and "第七" in ranking.best.text
-    assert [u.text for u in unmet(ranking) if u.kind == "place"] == ([missing] if missing else [])
+    assert unmet_of(tmp_path, texts, question, quoting="第七", kind="place") == ([missing] if missing else [])
 
 
 def test_a_qualifier_jieba_joins_with_a_known_word_is_kept_and_checked(tmp_path):
@@ -304,13 +299,8 @@ def test_a_qualifier_jieba_joins_with_a_known_word_is_kept_and_checked(tmp_path)
 ])
 def test_the_bound_asked_must_be_the_bound_stated(tmp_path, question, missing):
     """最高250万元 states an upper bound: a question about the lower one is not covered."""
-    from bot.answerability.constraints import unmet
-
     texts = ["对经认定的软件产品，给予最高250万元的资金补贴。", "以下简称“办法”。"]
-    engine, chunks = keyword_answerer(texts, tmp_path, prefix="b")
-    ranking = engine.rank(question, chunks)
-    assert ranking is not None and "250万元" in ranking.best.text
-    assert [u.text for u in unmet(ranking) if u.kind == "bound"] == ([missing] if missing else [])
+    assert unmet_of(tmp_path, texts, question, quoting="250万元", kind="bound") == ([missing] if missing else [])
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -318,28 +308,16 @@ def test_the_bound_asked_must_be_the_bound_stated(tmp_path, question, missing):
 ])
 def test_an_amount_for_each_is_not_answered_by_a_total(tmp_path, question, missing):
     """每年发放总额不超过1000万元 is a total; asked per company it is not covered (单个企业 would be)."""
-    from bot.answerability.constraints import unmet
-
     texts = ["本市每年发放总额不超过1000万元的券，支持企业使用算力。", "券可在服务平台申领。"]
-    engine, chunks = keyword_answerer(texts, tmp_path, prefix="t")
-    ranking = engine.rank(question, chunks)
-    assert ranking is not None and "1000万元" in ranking.best.text
-    assert [u.text for u in unmet(ranking) if u.kind == "subject"] == ([missing] if missing else [])
+    assert unmet_of(tmp_path, texts, question, quoting="1000万元", kind="subject") == ([missing] if missing else [])
     texts = ["单个企业每年领取的券总额不超过50万元。", "券可在服务平台申领。"]
-    engine, chunks = keyword_answerer(texts, tmp_path / "each", prefix="u")
-    each = engine.rank("每家企业每年最多能领多少券?", chunks)
-    assert each is not None and [u for u in unmet(each) if u.kind == "subject"] == []
+    assert unmet_of(tmp_path / "each", texts, "每家企业每年最多能领多少券?", quoting="50万元", kind="subject") == []
 
 
 @pytest.mark.parametrize(("question", "missing"), [("券什么时候截止申领?", "截止"), ("券什么时候开始申领?", None)])
 def test_the_start_of_a_period_does_not_answer_its_end(tmp_path, question, missing):
-    from bot.answerability.constraints import unmet
-
     texts = ["今年，券从1月开始就可以申领，申领时间比去年更长。", "截至2023年11月，全市共有企业800家。"]
-    engine, chunks = keyword_answerer(texts, tmp_path, prefix="s")
-    ranking = engine.rank(question, chunks)
-    assert ranking is not None and "1月开始" in ranking.best.text
-    assert [u.text for u in unmet(ranking) if u.kind == "bound"] == ([missing] if missing else [])
+    assert unmet_of(tmp_path, texts, question, quoting="1月开始", kind="bound") == ([missing] if missing else [])
 
 
 def test_a_possessor_is_no_kind(tmp_path):
@@ -361,10 +339,5 @@ def test_a_possessor_is_no_kind(tmp_path):
 ])
 def test_a_quantity_in_chinese_numerals_must_be_the_sentences(tmp_path, question, missing):
     """前二十名 is not 前10名; 一百万元 is 100万元 however either side writes it; 哪两个 sets no quantity."""
-    from bot.answerability.constraints import unmet
-
     texts = ["对排名前10名的企业，给予100万元一次性奖励。", "奖励按年度申报。"]
-    engine, chunks = keyword_answerer(texts, tmp_path, prefix="n")
-    ranking = engine.rank(question, chunks)
-    assert ranking is not None and "100万元" in ranking.best.text
-    assert [u.text for u in unmet(ranking) if u.kind == "quantity"] == missing
+    assert unmet_of(tmp_path, texts, question, quoting="100万元", kind="quantity") == missing
