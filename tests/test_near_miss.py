@@ -341,3 +341,23 @@ def test_a_quantity_in_chinese_numerals_must_be_the_sentences(tmp_path, question
     """前二十名 is not 前10名; 一百万元 is 100万元 however either side writes it; 哪两个 sets no quantity."""
     texts = ["对排名前10名的企业，给予100万元一次性奖励。", "奖励按年度申报。"]
     assert unmet_of(tmp_path, texts, question, quoting="100万元", kind="quantity") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("运动会开幕式上有哪些节目?", ["开幕式"]), ("女子团体赛的冠军是谁?", ["女子"]), ("运动会闭幕式上有哪些节目?", []),
+    ("男子团体赛的冠军是谁?", []),
+])
+def test_a_word_whose_counterpart_the_sentence_states_is_not_covered(tmp_path, question, missing):
+    """闭幕式 stated does not answer 开幕式 (one morpheme swapped for its opposite, bot/data/opposites.tsv)."""
+    texts = ["运动会闭幕式上有舞蹈表演，男子团体赛冠军由东队获得。", "比赛在体育中心举行。"]
+    assert unmet_of(tmp_path, texts, question, quoting="闭幕式", kind="subject") == missing
+
+
+def test_opposite_morphemes_are_pairs_of_single_characters():
+    """Each entry of the opposites file is two different characters (a malformed line would match nothing)."""
+    from bot.answerability.constraints import OPPOSITES_PATH
+    from bot.text import read_table
+
+    rows = read_table(OPPOSITES_PATH)
+    assert len(rows) > 20
+    assert all(len(a) == 1 and len(b) == 1 and a != b and source.strip() for a, b, source in rows)

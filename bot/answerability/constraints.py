@@ -110,6 +110,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if not r.cross:
         from bot.answerability import swaps
 
+        out.extend(u for u in _opposite_words(r, sent) if not any(u.text in o.text or o.text in u.text for o in out))
+
         out.extend(u for u in _modifiers(r, sent, near) if not any(u.text in o.text for o in out))
         # the sentence names another of the kind the question asks about: 企业 where 高校 was asked.  A common
         # noun counts only when the retrieved passages use the question's word elsewhere (else it is more often
@@ -402,6 +404,40 @@ def _other_bound(r: Ranking, sent: str) -> list[Unmet]:
         return []
     english = {"最低": "minimum", "最高": "maximum", "开始": "start", "截止": "deadline"}
     return [Unmet("bound", english.get(name, name) if r.cross else name)]
+
+
+OPPOSITES_PATH = Path(__file__).parent.parent / "data" / "opposites.tsv"
+_WORD_FLAGS = ("n", "v", "a", "j", "b", "s")  # content words: nouns, verbs, adjectives, abbreviations, 区别词, places
+
+
+@lru_cache(maxsize=1)
+def _opposites() -> frozenset[tuple[str, str]]:
+    pairs = {(a, b) for a, b, *_ in read_table(OPPOSITES_PATH)}
+    return frozenset(pairs | {(b, a) for a, b in pairs})
+
+
+def _content_words(text: str) -> set[str]:
+    from bot.extractive import _pos_cut
+
+    return {w for w, f in _pos_cut(text) if len(w) >= 2 and is_cjk(w) and f.startswith(_WORD_FLAGS)}
+
+
+def _opposite_words(r: Ranking, sent: str) -> list[Unmet]:
+    """A word the question asks about whose counterpart the sentence states instead: the same word with one
+    morpheme swapped for its opposite (开幕式 asked, 闭幕式 stated; 女子 / 男子; 进口 / 出口), from bot/data/opposites.tsv."""
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    asked = [w for w in _content_words(question) if w not in sent]
+    stated = [w for w in _content_words(sent) if w not in question]
+    opposites = _opposites()
+    out = []
+    for word in asked:
+        for other in stated:
+            if len(other) == len(word):
+                differ = [(a, b) for a, b in zip(word, other) if a != b]
+                if len(differ) == 1 and differ[0] in opposites:
+                    out.append(Unmet("subject", word))
+                    break
+    return out
 
 
 FORMS_PATH = Path(__file__).parent.parent / "data" / "answer_forms.tsv"
