@@ -361,3 +361,18 @@ def test_opposite_morphemes_are_pairs_of_single_characters():
     rows = read_table(OPPOSITES_PATH)
     assert len(rows) > 20
     assert all(len(a) == 1 and len(b) == 1 and a != b and source.strip() for a, b, source in rows)
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("中心的算力规模是多少?", ["算力规模"]), ("中心的用户数量是多少?", []), ("中心的用户总数是多少?", []),
+])
+def test_an_attribute_the_sentence_does_not_state_is_not_covered(tmp_path, question, missing):
+    """A sentence that states the users' number does not give the computing scale: not one character of 规模 in it."""
+    texts = ["去年中心用户数量同比增长50%，达到1280家。", "中心位于天府新区。"]
+    assert unmet_of(tmp_path, texts, question, quoting="1280家", kind="subject") == missing
+
+
+def test_an_asked_measure_stated_in_its_unit_meets_the_attribute(tmp_path):
+    """面积 asked, 占地5平方公里 stated: the measure is met, whatever word the sentence uses."""
+    texts = ["园区占地5平方公里，入驻企业200家。", "园区位于天府新区。"]
+    assert unmet_of(tmp_path, texts, "园区的面积是多少?", quoting="5平方公里", kind="subject") == []

@@ -77,6 +77,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
+    if not r.cross:
+        out.extend(_absent_attribute(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_other_holder(r))
     for num, mag, unit in _QUANTITY.findall(question):
@@ -144,6 +146,30 @@ def asked_attribute(question: str) -> str:
                 return ""  # 通过多少经费: the amount of what follows is asked
             return before if len(before) >= 2 and is_cjk(before) and before not in GENERIC else ""
     return ""
+
+
+def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
+    """What the question asks of its subject, a common noun (算力规模 in 超算中心的算力规模是多少), of which the
+    sentence has not one character: it states some other figure (用户数量1280家).  A paraphrase keeps a character
+    more often than not (总长 / 长约, 售价 / 只售), and an asked measure the sentence states in its unit (面积 /
+    5平方公里) is met whatever the word; names are left to the holder check."""
+    from bot.extractive import _pos_cut
+
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    attribute = asked_attribute(question)
+    cut = [(w.strip(), f) for w, f in _pos_cut(question)]
+    flags = dict(cut)
+    if not attribute or flags.get(attribute) != "n" or any(ch in sent for ch in attribute):
+        return []
+    measure = asked_measure(r.question)
+    if measure is not None and measure[2].search(sent):
+        return []
+    words = [w for w, _ in cut]
+    at = words.index(attribute)
+    said = attribute  # with the noun before it when the sentence lacks that too: 算力规模
+    if at and flags.get(words[at - 1]) == "n" and words[at - 1] not in sent:
+        said = words[at - 1] + attribute
+    return [Unmet("subject", said)]
 
 
 def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
