@@ -218,6 +218,19 @@ def test_what_is_asked_is_stated_only_under_another_year(two_years):
         assert ranking is not None and unmet(ranking) == [], question
 
 
+def test_a_paraphrased_asked_word_is_found_by_its_first_character(tmp_path):
+    """增速 asked, 同比增长 stated under 2023 only: asked for 2022 it is not covered; 收入 under both years is."""
+    from bot.answerability.constraints import unmet
+
+    texts = ["2022年全市软件产业收入1200亿元，2023年上半年收入700亿元，同比增长12%。", TWO_YEARS[1]]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="p")
+    ranking = engine.rank("2022年全市软件产业增速是多少?", chunks)
+    assert ranking is not None and "12%" in ranking.best.text
+    assert [u.text for u in unmet(ranking)] == ["2022年的增速"]
+    same = engine.rank("2023年全市软件产业增速是多少?", chunks)
+    assert same is not None and unmet(same) == []
+
+
 def test_a_span_of_years_is_one_segment(tmp_path):
     """2020年至2022年 opens one segment for both years: a 2020 question is not sent to another year's figure."""
     from bot.answerability.constraints import unmet

@@ -172,24 +172,39 @@ def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
     return [Unmet("subject", said)]
 
 
+def _kin_words(word: str, sent: str) -> list[int]:
+    """Where ``sent`` has a word of two or more characters that begins as ``word`` does: 增长 for 增速."""
+    from bot.extractive import _pos_cut
+
+    out, pos = [], 0
+    for w, _ in _pos_cut(sent):
+        if len(w.strip()) >= 2 and w.strip()[0] == word[0]:
+            out.append(pos)
+        pos += len(w)
+    return out
+
+
 def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
     """A sentence that states two years' figures answers what the question asks of its subject only under the
     other year: 增速 asked for 2022年 of "2022年全市软件产业收入达到1200亿元，2023年上半年收入为700亿元，增速12%"
     ("2022年的增速").  Each year mention opens a segment that runs to the next; the words before the first year
-    belong to every segment.  Fires only when every mention of the asked word is in another year's segment."""
+    belong to every segment.  Fires only when every mention of the asked word is in another year's segment; a
+    sentence without the word is read for the words that begin as it does (增速 / 同比增长)."""
     if not years:
         return []
     marks = [(m.start(), m.group()[:4], m.end()) for m in _SEGMENT.finditer(sent)]
     if len({y for _, y, _ in marks}) < 2:
         return []
     asked = asked_attribute(r.question)
-    if not asked or asked not in sent:
+    if not asked:
+        return []
+    hits = [m.start() for m in re.finditer(re.escape(asked), sent)] or _kin_words(asked, sent)
+    if not hits:
         return []
     ends = [p for p, _, _ in marks[1:]] + [len(sent)]
     for i in range(len(marks) - 2, -1, -1):
         if _JOINS.fullmatch(sent[marks[i][2]:ends[i]]):
             ends[i] = ends[i + 1]  # a span of years (2004年至2014年, 2021、2022年): one segment for all of them
-    hits = [m.start() for m in re.finditer(re.escape(asked), sent)]
     out = []
     for year in sorted(years):
         if not any(y == year for _, y, _ in marks):
