@@ -389,3 +389,12 @@ def test_an_asked_measure_stated_in_its_unit_meets_the_attribute(tmp_path):
     """面积 asked, 占地5平方公里 stated: the measure is met, whatever word the sentence uses."""
     texts = ["园区占地5平方公里，入驻企业200家。", "园区位于天府新区。"]
     assert unmet_of(tmp_path, texts, "园区的面积是多少?", quoting="5平方公里", kind="subject") == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("通过省级大模型备案的企业奖励多少?", ["省级大模型"]), ("通过国家大模型备案的企业奖励多少?", []),
+])
+def test_a_qualifier_before_a_one_character_lead_is_checked(tmp_path, question, missing):
+    """大 of 大模型 is its own jieba word: the qualifier before it qualifies 大模型, which the sentence names."""
+    texts = ["对通过国家大模型备案的企业，给予100万元奖励。", "奖励按年度申报。"]
+    assert unmet_of(tmp_path, texts, question, quoting="100万元", kind="modifier") == missing

@@ -685,6 +685,8 @@ def _modifiers(r: Ranking, sent: str, near: str) -> list[Unmet]:
                 or word in near or (i and words[i - 1][1].startswith("r"))):
             continue  # after a pronoun the word is whose, not which kind (我们公司软件)
         head, head_flag = words[i + 1]
+        if len(head) < 2 and head_flag.startswith(("a", "n", "b")) and i + 2 < len(words):  # 大 of 大模型
+            head, head_flag = head + words[i + 2][0], words[i + 2][1]
         if len(head) >= 2 and head_flag.startswith("n") and head in sent:
             out.append(Unmet("modifier", word + head))
     return out
