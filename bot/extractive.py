@@ -66,6 +66,11 @@ _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\
 SIMILARITY_RIVALS = 4
 SIMILARITY_ALONE = 0.1
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
+# Chinese and English grammar: the nouns that ask for a reason, and a next sentence that gives the reason of the one
+# before it (“这与…息息相关”, 这得益于…, 这是因为…)
+_REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"})
+_ASKS_REASON = re.compile(r"为什么|为何|为啥|原因|缘故|缘由|理由|起因|成因|\bwhy\b|\breasons?\b|\bcaused?\b", re.I)
+_GIVES_REASON = re.compile(r"^[“\"「『]?(?:这|此|之所以)(?:主要|也|正|都|更)?(?:与|和|同|得益于|受益于|源于|归功于|归因于|缘于|是因为|是由于|是得益于|离不开)")
 
 
 @dataclass
@@ -166,8 +171,9 @@ class ExtractiveAnswerer:
         words = _pos_cut(unicodedata.normalize("NFKC", question).lower())
         known = [self._idf(w) for w, _ in words if self._idf(w) > 0]
         default = float(np.median(known)) if known else 3.0
-        asked_for = _asked_for(words)
-        listed = _listed(words)
+        # a reason is given by a clause (这与…相关, 由于…), not named: 原因 in 原因是什么 need not be in the corpus
+        asked_for = {w for w in _asked_for(words) if w not in _REASONS}
+        listed = _listed(words) - _REASONS
         for i, (word, flag) in enumerate(words):
             word = word.strip()
             # a one-character common noun (税, 车, 房) names what is asked about: a term like any other (measured on
@@ -342,7 +348,7 @@ class ExtractiveAnswerer:
         if prob < model().threshold:
             return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {model().threshold:.2f}",
                             probability=prob)
-        chosen = self._extend(best, ranking.cands, terms)
+        chosen = self._extend(best, ranking.cands, terms, reason=asks_reason(question))
         # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown;
         # an item of a law article is quoted with the sentence that introduces the items
         chunk = chunks[best.chunk_n - 1]
@@ -408,8 +414,9 @@ class ExtractiveAnswerer:
             return "only one of the question's words is found in the sources"
         return ""
 
-    def _extend(self, best: Candidate, cands: list[Candidate], terms: list[Term]) -> list[Candidate]:
-        """Add the next sentence when it continues the first (其中…) or the first is very short."""
+    def _extend(self, best: Candidate, cands: list[Candidate], terms: list[Term], *, reason: bool = False) -> list[Candidate]:
+        """Add the next sentence when it continues the first (其中…) or the first is very short, or, for a question
+        that asks why (``reason``), the next one or two up to one that gives the first one's reason (这与…相关)."""
         chosen = [best]
         idx = cands.index(best)
         if idx + 1 < len(cands):
@@ -417,6 +424,12 @@ class ExtractiveAnswerer:
             same_chunk = nxt.chunk_n == best.chunk_n and nxt.line == best.line  # no line break between them
             if same_chunk and (len(best.text) < 30 or (_CONTINUES.match(nxt.text) and nxt.coverage >= best.coverage * 0.8)):
                 chosen.append(nxt)
+        if reason:
+            # why: one of the next two sentences gives the reason of this one (a clause cut at ； may come first)
+            after = [c for c in cands[idx + 1 : idx + 3] if c.chunk_n == best.chunk_n]
+            giving = next((i for i, c in enumerate(after) if _GIVES_REASON.match(c.text)), None)
+            if giving is not None:
+                chosen = [best, *after[: giving + 1]]
         return chosen
 
     def _dense_rerank(self, question: str, cands: list[Candidate], *, margin: float = 0.1, top: int = 4,
@@ -467,6 +480,11 @@ def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
     # The HMM guesses unknown words; on a long run of rare characters it costs
     # seconds, so long inputs are cut with the dictionary alone.
     return tuple((w.word, w.flag) for w in pseg.lcut(text, HMM=len(text) <= 100))
+
+
+def asks_reason(question: str) -> bool:
+    """The question asks why (为什么, 原因是什么, "why")."""
+    return bool(_ASKS_REASON.search(question))
 
 
 def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:

@@ -122,3 +122,27 @@ def test_cli_reports_a_missing_corpus(settings_factory, tmp_path):
     settings = settings_factory(corpus_dir=tmp_path / "nowhere")
     out = _cli(["ingest"], settings, BOT_CORPUS_DIR=str(tmp_path / "nowhere"))
     assert out.returncode == 1 and "BOT_CORPUS_DIR" in out.stderr and "Traceback" not in out.stderr
+
+
+REASONS = ["去年中心用户数量同比增长50%，达到1280家；服务范围覆盖全国45座城市。“这与全市谋划布局算力高地息息相关。”主任说。",
+           "中心位于天府新区，面向全国提供算力服务。"]
+
+
+@pytest.mark.parametrize("question", ["中心用户数量增长的原因是什么?", "中心用户数量为什么增长?"])
+def test_a_why_question_is_answered_with_the_sentence_that_gives_the_reason(tmp_path, question):
+    """原因 is asked for, not a word the answer must contain: the figure's sentence is quoted on to the next
+    sentence that gives its reason (这与…相关), over the clause cut at ；."""
+    from tests.conftest import keyword_answerer
+
+    engine, chunks = keyword_answerer(REASONS, tmp_path)
+    decision = engine.answer(question, chunks)
+    assert not decision.refused, decision.reason
+    assert "1280家" in decision.answer and "算力高地息息相关" in decision.answer
+
+
+def test_a_question_that_does_not_ask_why_is_not_quoted_on(tmp_path):
+    from tests.conftest import keyword_answerer
+
+    engine, chunks = keyword_answerer(REASONS, tmp_path)
+    decision = engine.answer("中心用户数量达到多少家?", chunks)
+    assert not decision.refused and "1280家" in decision.answer and "息息相关" not in decision.answer

@@ -39,7 +39,7 @@ from bot.answerability.constraints import unmet
 from bot.chunking import split_document
 from bot.embeddings import E5Embeddings
 from bot.evaluation.matching import groups_missing
-from bot.extractive import ExtractiveAnswerer, _has_new_number
+from bot.extractive import ExtractiveAnswerer, _has_new_number, asks_reason
 from bot.keyword import Bm25Index
 from bot.loaders import load_file
 from bot.text import tokenize
@@ -108,7 +108,7 @@ def row(corpus: Corpus, question: str, groups: list[list[str]], *, allowed: list
 
         if not (_DAY if _WANTS_DAY.search(question) else _DATE).search(r.best.text):
             veto = "no date"
-    chosen = corpus.answerer._extend(r.best, r.cands, r.terms)
+    chosen = corpus.answerer._extend(r.best, r.cands, r.terms, reason=asks_reason(question))
     text = "".join(c.text for c in chosen)
     found = unmet(r)
     label = int(answerable and bool(groups) and not groups_missing(text, groups))
