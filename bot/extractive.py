@@ -66,6 +66,7 @@ _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\
 SIMILARITY_RIVALS = 4
 SIMILARITY_ALONE = 0.1
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
+_CLAUSES_MAX = 240  # characters a quote of clauses cut at ； may run to
 # Chinese and English grammar: the nouns that ask for a reason, and a next sentence that gives the reason of the one
 # before it (“这与…息息相关”, 这得益于…, 这是因为…)
 _REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"})
@@ -430,6 +431,14 @@ class ExtractiveAnswerer:
             giving = next((i for i, c in enumerate(after) if _GIVES_REASON.match(c.text)), None)
             if giving is not None:
                 chosen = [best, *after[: giving + 1]]
+        # a clause cut at ；: the quote runs on to the end of its sentence (a list's next item, 培育…等新兴产业), a
+        # few clauses at most
+        at = cands.index(chosen[-1])
+        while (len(chosen) < 4 and chosen[-1].text.rstrip().endswith((";", "；")) and at + 1 < len(cands)
+               and cands[at + 1].chunk_n == best.chunk_n and cands[at + 1].line == best.line
+               and sum(len(c.text) for c in chosen) + len(cands[at + 1].text) <= _CLAUSES_MAX):
+            at += 1
+            chosen.append(cands[at])
         return chosen
 
     def _dense_rerank(self, question: str, cands: list[Candidate], *, margin: float = 0.1, top: int = 4,

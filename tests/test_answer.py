@@ -146,3 +146,16 @@ def test_a_question_that_does_not_ask_why_is_not_quoted_on(tmp_path):
     engine, chunks = keyword_answerer(REASONS, tmp_path)
     decision = engine.answer("中心用户数量达到多少家?", chunks)
     assert not decision.refused and "1280家" in decision.answer and "息息相关" not in decision.answer
+
+
+def test_a_clause_cut_at_a_semicolon_is_quoted_to_the_end_of_its_sentence(tmp_path):
+    """The best clause ends at ；: the quote runs on through the sentence's next clause (the list the question asks
+    for), not into the next sentence."""
+    from tests.conftest import keyword_answerer
+
+    texts = ["省政府工作报告提出：重点发展人工智能产业；培育生物技术、卫星网络等新兴产业。全年目标另行公布。",
+             "中心位于天府新区，面向全国提供算力服务。"]
+    engine, chunks = keyword_answerer(texts, tmp_path)
+    decision = engine.answer("省政府工作报告提出重点发展什么产业?", chunks)
+    assert not decision.refused, decision.reason
+    assert "人工智能产业；培育生物技术" in decision.answer and "另行公布" not in decision.answer
