@@ -398,3 +398,16 @@ def test_a_qualifier_before_a_one_character_lead_is_checked(tmp_path, question, 
     """大 of 大模型 is its own jieba word: the qualifier before it qualifies 大模型, which the sentence names."""
     texts = ["对通过国家大模型备案的企业，给予100万元奖励。", "奖励按年度申报。"]
     assert unmet_of(tmp_path, texts, question, quoting="100万元", kind="modifier") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [("超算中心的董事长是谁?", ["董事长"]), ("超算中心的总经理是谁?", [])])
+def test_an_office_swapped_for_another_is_seen_through_a_wider_anchor(tmp_path, question, missing):
+    """中心 is stated three times, so it points nowhere; 超算中心 once, at 总经理: another office than 董事长."""
+    texts = ["国家超级计算成都中心举行用户大会，超算中心总经理王建波介绍，中心用户数量达到1280家。", "中心位于天府新区。"]
+    assert unmet_of(tmp_path, texts, question, quoting="王建波", kind="subject") == missing
+
+
+def test_one_number_in_two_writings_is_no_swap(tmp_path):
+    """第八 asked, 第8名 stated: the same place."""
+    texts = ["该游戏在销售网站的1月销量榜上排名第8名。", "游戏于去年发行。"]
+    assert unmet_of(tmp_path, texts, "该游戏在销售网站的1月销量榜上排名第八?", quoting="第8名", kind="subject") == []

@@ -105,6 +105,10 @@ _KINDS = (("ns", "place"), ("s", "place"), ("f", "place"), ("nt", "org"), ("nr",
           ("eng", "latin"), ("m", "number"), ("n", "noun"), ("vn", "verbal noun"), ("j", "noun"))
 # times are recognised by their form (jieba tags words such as 前往 as times too)
 _TIME = re.compile(r"\d{1,4}\s*[年月日]|[一二三四五六七八九十]+月|^[上下本今去明前后当同次全]年$|^[上下本]月$|半年$|^[年月]$")
+# an office a person holds (董事长, 总经理, 市长, 主任): Chinese morphology of titles — 长 after the unit headed (董事,
+# 市, 校 …; not 全长, 增长), or a title morpheme of its own
+_TITLE = re.compile(r"(?:[事市省县区镇乡村校院局部处科厅所行社会组队团站馆司署]长|经理|书记|主任|主席|总监|总裁|秘书长|"
+                    r"理事|董事|委员|负责人|主管|总工程师)$")
 # tokens that do not break adjacency between two words: particles, prepositions, conjunctions, punctuation
 # (对…的企业, 国际、国家)
 _GLUE = ("u", "p", "c", "x", "w")
@@ -121,6 +125,8 @@ def _title_spans(text: str) -> list[tuple[int, int]]:
 def _kind(word: str, flag: str) -> str | None:
     if _TIME.search(word):
         return "time"
+    if flag.startswith("n") and _TITLE.search(word):
+        return "title"
     if flag.startswith("t"):
         return None
     if flag.startswith("m") and not re.search(r"[\d一二三四五六七八九十百千万两]", word):
@@ -177,6 +183,24 @@ def _counterparts(anchor: str, side: int, sentence: str, swords: list[tuple[str,
     return [w[:2] for w in near if w[1] != BREAK]
 
 
+def _same_number(a: str, b: str) -> bool:
+    """第八 and 第8名 state one number (the digits of both, Chinese numerals read)."""
+    from bot.answerability.constraints import in_digits
+
+    first, second = (re.sub(r"\D", "", in_digits(w)) for w in (a, b))
+    return bool(first) and first == second
+
+
+def _wider(qwords: list[tuple[str, str, int]], j: int, side: int) -> str:
+    """The anchor ``qwords[j]`` with the question word on its far side when the two are adjacent (超算中心 for 中心,
+    which a sentence may state more than once); "" when there is none."""
+    k = j + side
+    if not 0 <= k < len(qwords) or qwords[k][1] == BREAK:
+        return ""
+    (a, _, at), (b, _, bt) = sorted((qwords[j], qwords[k]), key=lambda w: w[2])
+    return a + b if at + len(a) == bt else ""
+
+
 def swapped_terms(r: Ranking) -> list[Term]:
     """The question terms of ``swaps(r)``."""
     return [t for t, _ in swaps(r)]
@@ -218,8 +242,11 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
             j = i + side
             if not 0 <= j < len(qwords) or qwords[j][1] == BREAK or (len(qwords[j][0]) < 2 and not qwords[j][0].isdigit()):
                 continue
-            other = next((w for w, f in _counterparts(qwords[j][0], side, sentence, swords)
-                          if _kind(w, f) == kind and w not in question and word not in w and w not in word), None)
+            wider = _wider(qwords, j, side)  # when the anchor alone is stated more than once
+            near = (_counterparts(qwords[j][0], side, sentence, swords)
+                    or (_counterparts(wider, side, sentence, swords) if wider else []))
+            other = next((w for w, f in near if _kind(w, f) == kind and w not in question and word not in w
+                          and w not in word and not _same_number(word, w)), None)
             if other is not None:
                 if all(t[0] is not term for t in out):
                     if detail:

@@ -28,7 +28,7 @@ _ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 # a number with its magnitude (万/亿) and unit: 20亿元, 3.5万, 60%, 11月
 _QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿|千|百)?\s*(元|%|月|个|家|项|名|次|人|岁|米|倍|台|座)?")
 # the kinds of swapped word (``bot.answerability.swaps``) that fail the question: not verbal nouns (paraphrase)
-SUBJECT_KINDS = ("place", "org", "person", "name", "latin", "time", "number", "noun")
+SUBJECT_KINDS = ("place", "org", "person", "name", "latin", "time", "number", "noun", "title")
 _TITLE = re.compile(r"《([^》]+)》")
 _MODIFIER_FLAGS = ("n", "a", "b", "j", "s", "f")  # nouns (incl. places, names), adjectives, 区别词 (省级/国际)
 _NAMES = ("nr", "ns", "nt", "nz")
@@ -383,21 +383,24 @@ def _total_for_each(r: Ranking, sent: str) -> list[Unmet]:
 _CN_DIGITS = re.compile(r"[一二三四五六七八九十百千万亿两]")
 
 
+def in_digits(text: str) -> str:
+    """``text`` with its Chinese numerals in Arabic digits (``cn2an``): 第八 → 第8, 三十万元 → 30万元."""
+    import cn2an
+
+    with warnings.catch_warnings():  # cn2an warns about every fragment it leaves as it was (a lone 万)
+        warnings.simplefilter("ignore")
+        try:
+            return str(cn2an.transform(text, "cn2an"))
+        except (ValueError, KeyError, IndexError):
+            return text
+
+
 def _worded_quantities(question: str, near: str, years: set[str]) -> list[Unmet]:
     """A quantity the question writes in Chinese numerals (前二十名, 三十万元) must be the sentence's, whichever way the
     sentence writes it (前十名 is not 前二十名): both are read with ``cn2an`` and compared as numbers with their unit."""
     if not _CN_DIGITS.search(question):
         return []
-    import cn2an
-
-    def digits(text: str) -> str:
-        with warnings.catch_warnings():  # cn2an warns about every fragment it leaves as it was (a lone 万)
-            warnings.simplefilter("ignore")
-            try:
-                return str(cn2an.transform(text, "cn2an"))
-            except (ValueError, KeyError, IndexError):
-                return text
-
+    digits = in_digits
     written = digits(question)
     arabic = {(n, m, u) for n, m, u in _QUANTITY.findall(question)}
     scale = {"": 1, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}

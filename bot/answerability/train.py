@@ -58,7 +58,7 @@ MIN_COVERAGE = 0.4
 # Every SWAP_EVERY-th CMRC question is also asked as a near miss (one word swapped, see ``near_miss``).
 SWAP_EVERY = 2
 # the kinds of word swapped (``bot.answerability._kind``); jieba's other tags are too loose to make sensible questions
-SWAP_KINDS = ("place", "org", "person", "time", "number", "noun")
+SWAP_KINDS = ("place", "org", "person", "time", "number", "noun", "title")
 
 
 def jsonl(path: Path) -> list[dict]:
