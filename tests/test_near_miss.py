@@ -411,3 +411,21 @@ def test_one_number_in_two_writings_is_no_swap(tmp_path):
     """第八 asked, 第8名 stated: the same place."""
     texts = ["该游戏在销售网站的1月销量榜上排名第8名。", "游戏于去年发行。"]
     assert unmet_of(tmp_path, texts, "该游戏在销售网站的1月销量榜上排名第八?", quoting="第8名", kind="subject") == []
+
+
+RANKS = ["2022年，全市软件产业规模为600亿元，位列全国第七，产业增速位居全国第一，综合实力排名全国第六。",
+         "2022年，全市大数据产业规模800亿元，实现两年翻一番。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("全市软件产业规模排名全国第几?", []), ("全市软件产业增速位居全国第几?", []), ("全市软件产业综合实力排名全国第几?", []),
+    ("全市软件产业营收排名全国第几?", ["营收排名"]),
+])
+def test_a_place_asked_for_one_measure_is_not_answered_by_anothers(tmp_path, question, missing):
+    """Each ordinal's clause names what is ranked (位列全国第七 takes 规模 from the clause before it)."""
+    assert unmet_of(tmp_path, RANKS, question, quoting="全国第一", kind="subject") == missing
+
+
+def test_a_place_asked_is_not_answered_by_a_sentence_without_one(tmp_path):
+    texts = [RANKS[1], "软件企业可申请研发费用补助。"]
+    assert unmet_of(tmp_path, texts, "全市大数据产业规模全国排第几?", quoting="800亿元", kind="unit") == ["排名"]

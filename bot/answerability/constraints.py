@@ -80,6 +80,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     if not r.cross:
         out.extend(_absent_attribute(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
+    out.extend(_ranked_attribute(r, sent))
     out.extend(_other_holder(r))
     for num, mag, unit in _QUANTITY.findall(question):
         if num in years or (not mag and not unit):
@@ -285,6 +286,44 @@ def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
         if scope in clause[-8:]:
             return []
     return [Unmet("place", f"{scope}排名")]
+
+
+_RANK_WORDS = re.compile(rf"^(?:{_RANK}|居|位于|在|的|了|是|能|可以|可|排在|处于)$")
+_RANK_ASKED = re.compile(r"^(?:第几|第几名|第几位|多少名|多少位)$")
+
+
+def _ranked_attribute(r: Ranking, sent: str) -> list[Unmet]:
+    """A place in an order asked (第几) that the sentence does not give, or gives only for other measures than the
+    one asked (规模排名全国第几; 综合实力居全国第6，增速位居全国第一): no ordinal's clause names the measure, or a word
+    that begins as it does."""
+    from bot.extractive import _pos_cut
+
+    if r.cross:
+        return []
+    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", r.question).lower())]
+    at = next((i for i, (w, _) in enumerate(cut) if _RANK_ASKED.match(w)), None)
+    if at is None:
+        return []
+    ordinals = list(_ORDINAL.finditer(sent))
+    if not ordinals:  # a place asked, none given (产业规模823亿元 for 规模全国排第几)
+        return [Unmet("unit", "排名")]
+    measure = ""
+    for word, flag in reversed(cut[:at]):  # back over 排名, 全国, 在, 的 to the measure ranked
+        if _RANK_WORDS.match(word) or _FIELD.search(word) or word in ("全国", "国内", "世界", "全球"):
+            continue
+        if flag == "n" and len(word) >= 2:
+            measure = word
+        break
+    if not measure:
+        return []
+    for m in ordinals:
+        clauses = re.split(r"[,，。;；:：]", sent[: m.start()])
+        clause = clauses[-1]
+        if len(clauses) > 1 and re.match(rf"{_RANK}|居", clause):  # 规模为616亿元，位列全国第七: no subject of its own
+            clause = clauses[-2] + clause
+        if measure in clause or _kin_words(measure, clause):
+            return []
+    return [Unmet("subject", f"{measure}排名")]
 
 
 def _english_asked(measured: str, thing: str) -> str:
