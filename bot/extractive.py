@@ -66,6 +66,9 @@ _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\
 SIMILARITY_RIVALS = 4
 SIMILARITY_ALONE = 0.1
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
+# a one-character verb, the aspect particle and a measure word, which jieba's HMM joins into an unknown "noun" (搞了个,
+# 弄了个 in 公司搞了个国际标准): Chinese grammar, not a word list
+_VERB_LE_MEASURE = re.compile(r"[\u4e00-\u9fff][了过][个些次项件回下]")
 _CLAUSES_MAX = 240  # characters a quote of clauses cut at ； may run to
 # Chinese and English grammar: the nouns that ask for a reason, and a next sentence that gives the reason of the one
 # before it (“这与…息息相关”, 这得益于…, 这是因为…)
@@ -488,7 +491,13 @@ def _with_stem(first: Candidate, own: list[Candidate]) -> int:
 def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
     # The HMM guesses unknown words; on a long run of rare characters it costs
     # seconds, so long inputs are cut with the dictionary alone.
-    return tuple((w.word, w.flag) for w in pseg.lcut(text, HMM=len(text) <= 100))
+    out: list[tuple[str, str]] = []
+    for w in pseg.lcut(text, HMM=len(text) <= 100):
+        if _VERB_LE_MEASURE.fullmatch(w.word):  # the HMM's "noun" 搞了个 is a verb, 了 and a measure word
+            out.extend(((w.word[0], "v"), (w.word[1], "ul"), (w.word[2], "q")))
+        else:
+            out.append((w.word, w.flag))
+    return tuple(out)
 
 
 def asks_reason(question: str) -> bool:

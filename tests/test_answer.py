@@ -159,3 +159,12 @@ def test_a_clause_cut_at_a_semicolon_is_quoted_to_the_end_of_its_sentence(tmp_pa
     decision = engine.answer("省政府工作报告提出重点发展什么产业?", chunks)
     assert not decision.refused, decision.reason
     assert "人工智能产业；培育生物技术" in decision.answer and "另行公布" not in decision.answer
+
+
+def test_a_colloquial_verb_with_its_particle_is_not_an_unknown_noun():
+    """jieba's HMM joins 搞了个 into one "noun" the corpus never uses, which would weigh as a missing term."""
+    from bot.extractive import _pos_cut
+
+    words = dict(_pos_cut("公司牵头搞了个国际标准，政府奖多少?"))
+    assert "搞了个" not in words and words.get("搞") == "v"
+    assert dict(_pos_cut("为了发展产业，除了补贴还有什么?")).get("为了") == "p"  # dictionary words stay whole
