@@ -429,3 +429,24 @@ def test_a_place_asked_for_one_measure_is_not_answered_by_anothers(tmp_path, que
 def test_a_place_asked_is_not_answered_by_a_sentence_without_one(tmp_path):
     texts = [RANKS[1], "软件企业可申请研发费用补助。"]
     assert unmet_of(tmp_path, texts, "全市大数据产业规模全国排第几?", quoting="800亿元", kind="unit") == ["排名"]
+
+
+def test_an_organisation_no_passage_names_is_not_covered_by_words_it_shares(tmp_path):
+    """国家自然科学基金 shares 国家 and 科学 with 国家科学技术奖, which the sentence names; it is another body."""
+    texts = ["对取得国家重点研发计划或国家科学技术奖成果并落地转化的，给予最高1000万元经费支持。", "支持按年度申报。"]
+    question = "取得国家自然科学基金成果并落地转化的，最高给多少经费支持?"
+    assert unmet_of(tmp_path, texts, question, quoting="1000万元", kind="subject") == ["国家自然科学基金"]
+    assert unmet_of(tmp_path / "same", texts, "取得国家科学技术奖成果并落地转化的，最高给多少经费支持?",
+                    quoting="1000万元", kind="subject") == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("我是个人，不是企业，主导制订了行业标准，能拿多少奖励?", ["不是企业"]),
+    ("项目刚立项、还没出成果的企业，落地能拿多少经费?", ["没出成果"]),
+    ("主导制订行业标准的企业能拿多少奖励?", []), ("哪些企业不是主导制订行业标准的?", []),
+])
+def test_a_condition_the_question_denies_is_not_met_by_the_sentence_that_sets_it(tmp_path, question, missing):
+    texts = ["对主导制订行业标准的企业给予25万元奖励；对立项项目成果落地的企业给予经费支持。", "奖励按年度申报。"]
+    engine_texts = texts if "成果" not in question else [texts[0].split("；")[1], texts[1]]
+    quoting = "经费支持" if "成果" in question else "25万元"
+    assert unmet_of(tmp_path, engine_texts, question, quoting=quoting, kind="subject") == missing

@@ -78,6 +78,9 @@ def unmet(r: Ranking) -> list[Unmet]:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
     if not r.cross:
+        out.extend(_absent_names(r))
+        out.extend(_negated_condition(r, sent))
+    if not r.cross:
         out.extend(_absent_attribute(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_ranked_attribute(r, sent))
@@ -182,6 +185,54 @@ def _kin_words(word: str, sent: str) -> list[int]:
         if len(w.strip()) >= 2 and w.strip()[0] == word[0]:
             out.append(pos)
         pos += len(w)
+    return out
+
+
+def _absent_names(r: Ranking) -> list[Unmet]:
+    """An organisation's name (国家自然科学基金, jieba's nt) that no retrieved passage writes: the corpus never indexed
+    it as a word either, and the words it shares with a passage (国家, 科学 of 国家科学技术奖) do not make it the same
+    thing.  Other names are left to the must-terms: a person's or place's name is often transliterated otherwise
+    (measured on CMRC, docs/answerability.md)."""
+    from bot.extractive import _pos_cut
+
+    passages = [normalize(c.page_content) for c in r.chunks]
+    by_text = {t.text: t for t in r.terms}
+    out = []
+    for word, flag in _pos_cut(unicodedata.normalize("NFKC", r.question).lower()):
+        word = word.strip()
+        term = by_text.get(word)
+        if (term is not None and len(word) >= 3 and is_cjk(word) and flag == "nt" and not term.must
+                and not any(word in p for p in passages)):
+            out.append(Unmet("subject", word))
+    return out
+
+
+_NEGATIONS = ("不是", "并非", "并不是", "没有", "还没有", "还没", "尚未", "没", "未", "无", "非")
+
+
+def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
+    """A condition the question denies that the sentence sets (我是个人，不是企业 — 对…的企业给予; 还没出成果 — 项目成果
+    …落地的): what the sentence grants does not apply.  The negation is a word of its own (not the 无 of 无机), not
+    what is asked (谁不是, 哪些企业不是); the content word after it (past one verb character: 没出成果) must be in the sentence with
+    no negation of its own just before it."""
+    from bot.extractive import _ASKING, _pos_cut
+
+    tagged = _pos_cut(unicodedata.normalize("NFKC", r.question).lower())
+    cut = [w for w, _ in tagged]
+    out = []
+    for i, (word, flag) in enumerate(tagged):
+        # a negation, or one joined with its verb (没出 of 还没出成果)
+        denies = word in _NEGATIONS or (len(word) == 2 and word[0] in "没未" and flag == "v")
+        if not denies or any(_ASKING.search(w) for w in cut[max(0, i - 2) : i]):  # 谁不是, 哪些企业不是: asked
+            continue
+        after = cut[i + 1 : i + 3]
+        if after and len(after[0]) == 1 and len(after) > 1:  # 没出成果: past the verb character
+            after = after[1:]
+        if not after or len(after[0]) < 2 or not is_cjk(after[0]) or after[0] not in sent:
+            continue
+        spots = [m.start() for m in re.finditer(re.escape(after[0]), sent)]
+        if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
+            out.append(Unmet("subject", "".join(cut[i : cut.index(after[0], i) + 1])))
     return out
 
 
