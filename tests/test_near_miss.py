@@ -444,6 +444,7 @@ def test_an_organisation_no_passage_names_is_not_covered_by_words_it_shares(tmp_
     ("我是个人，不是企业，主导制订了行业标准，能拿多少奖励?", ["不是企业"]),
     ("项目刚立项、还没出成果的企业，落地能拿多少经费?", ["没出成果"]),
     ("主导制订行业标准的企业能拿多少奖励?", []), ("哪些企业不是主导制订行业标准的?", []),
+    ("我们不是行业方，主导制订行业标准的企业能拿多少奖励?", []),  # 行业方, a party the sentence does not name
 ])
 def test_a_condition_the_question_denies_is_not_met_by_the_sentence_that_sets_it(tmp_path, question, missing):
     texts = ["对主导制订行业标准的企业给予25万元奖励；对立项项目成果落地的企业给予经费支持。", "奖励按年度申报。"]

@@ -225,14 +225,19 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
         denies = word in _NEGATIONS or (len(word) == 2 and word[0] in "没未" and flag == "v")
         if not denies or any(_ASKING.search(w) for w in cut[max(0, i - 2) : i]):  # 谁不是, 哪些企业不是: asked
             continue
-        after = cut[i + 1 : i + 3]
-        if after and len(after[0]) == 1 and len(after) > 1:  # 没出成果: past the verb character
-            after = after[1:]
-        if not after or len(after[0]) < 2 or not is_cjk(after[0]) or after[0] not in sent:
+        j = i + 1
+        if j + 1 < len(tagged) and len(cut[j]) == 1:  # 没出成果: past the verb character
+            j += 1
+        if j >= len(tagged) or len(cut[j]) < 2 or not is_cjk(cut[j]):
             continue
-        spots = [m.start() for m in re.finditer(re.escape(after[0]), sent)]
+        denied = cut[j]
+        if j + 1 < len(tagged) and len(cut[j + 1]) == 1 and tagged[j + 1][1].startswith(("n", "k")):
+            denied += cut[j + 1]  # 研发方, not 研发: the party, which 研发支出 does not name
+        if denied not in sent:
+            continue
+        spots = [m.start() for m in re.finditer(re.escape(denied), sent)]
         if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
-            out.append(Unmet("subject", "".join(cut[i : cut.index(after[0], i) + 1])))
+            out.append(Unmet("subject", "".join(cut[i:j]) + denied))
     return out
 
 
