@@ -47,6 +47,8 @@ _PROPER = ("nr", "ns", "nt", "nz", "eng")
 # Words that ask ("几个", "多少") or point ("这份", "一项") rather than name a thing.
 _ASKING = re.compile(r"[几哪谁啥]|多少|什么|怎么|^[这那该此本每一][个份项条家名次种些年月]?$|^[这那该此本每一][个份项条家名次种些起]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
+_ENGLISH_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿|番|成)|第[一二三四五六七八九十\d]+")
 _DATE = re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")
 # 几年 and 多少年 ask for a number of years (a duration); 哪几年 and 几几年 ask which years, 几年级 a school grade,
@@ -250,7 +252,7 @@ class ExtractiveAnswerer:
         for t in terms:
             if t.weight <= 0 and t.oov:
                 t.weight = typical * (1.5 if t.must else 1.0)
-        for num in _NUM.findall(question):
+        for num in _NUM.findall(_chinese_magnitudes(question)):
             if len(num) >= 2:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))
         cjk = "".join(re.findall(r"[\u3400-\u9fff]+", question))
@@ -503,6 +505,16 @@ def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
 def asks_reason(question: str) -> bool:
     """The question asks why (为什么, 原因是什么, "why")."""
     return bool(_ASKS_REASON.search(question))
+
+
+def _chinese_magnitudes(question: str) -> str:
+    """English amounts in Chinese units, as a Chinese text writes them: 69 billion → 690亿, 2.5 million → 250万."""
+    def chinese(m: re.Match[str]) -> str:
+        value = float(m.group(1)) * _SCALES[m.group(2).lower()]
+        unit, div = next(((u, d) for u, d in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)) if value >= d), ("", 1.0))
+        return f"{value / div:.4f}".rstrip("0").rstrip(".") + unit
+
+    return _ENGLISH_MAGNITUDE.sub(chinese, question)
 
 
 def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:

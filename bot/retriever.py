@@ -143,4 +143,6 @@ class HybridRetriever(BaseRetriever):
         known = lambda zh: self.index.bm25.idf(zh) > 0
         extra = [zh for _word, zhs in translate(query, known=known, cache_dir=self.index.settings.data_dir)
                  for zh in zhs]
-        return " ".join([query, *extra])
+        from bot.extractive import _chinese_magnitudes
+
+        return " ".join([_chinese_magnitudes(query), *extra])  # 69 billion → 690亿, as the sources write it

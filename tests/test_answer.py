@@ -168,3 +168,14 @@ def test_a_colloquial_verb_with_its_particle_is_not_an_unknown_noun():
     words = dict(_pos_cut("公司牵头搞了个国际标准，政府奖多少?"))
     assert "搞了个" not in words and words.get("搞") == "v"
     assert dict(_pos_cut("为了发展产业，除了补贴还有什么?")).get("为了") == "p"  # dictionary words stay whole
+
+
+@pytest.mark.parametrize(("english", "chinese"), [
+    ("a scale of 69 billion yuan", "a scale of 690亿 yuan"), ("1 million yuan", "100万 yuan"),
+    ("2.5 million people", "250万 people"), ("1.5 trillion", "1.5万亿"), ("15 thousand", "1.5万"), ("500 people", "500 people"),
+])
+def test_english_amounts_are_searched_and_matched_as_chinese_writes_them(english, chinese):
+    """An English question's 69 billion is the sources' 690亿: the number a Chinese sentence must state."""
+    from bot.extractive import _chinese_magnitudes
+
+    assert _chinese_magnitudes(english) == chinese
