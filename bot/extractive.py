@@ -71,6 +71,7 @@ _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且
 # a one-character verb, the aspect particle and a measure word, which jieba's HMM joins into an unknown "noun" (搞了个,
 # 弄了个 in 公司搞了个国际标准): Chinese grammar, not a word list
 _VERB_LE_MEASURE = re.compile(r"[\u4e00-\u9fff][了过][个些次项件回下]")
+_QUOTED = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,8})[”\"」』]")
 _CLAUSES_MAX = 240  # characters a quote of clauses cut at ； may run to
 # Chinese and English grammar: the nouns that ask for a reason, and a next sentence that gives the reason of the one
 # before it (“这与…息息相关”, 这得益于…, 这是因为…)
@@ -217,6 +218,11 @@ class ExtractiveAnswerer:
                 weight *= 2
             must = must and not one
             terms[word] = Term(word, weight, must, oov)
+        # a name the question quotes (“蓉宝”机器人) is one, whatever jieba makes of it: the sentence must name it
+        for name in _QUOTED.findall(unicodedata.normalize("NFKC", question).lower()):
+            if name not in terms and is_cjk(name):
+                idf = self._idf(name) or max((self._idf(w) for w, _ in _pos_cut(name)), default=0.0)
+                terms[name] = Term(name, max(idf, default), True, idf == 0)
         return list(terms.values())
 
     def _cross_terms(self, question: str) -> list[Term]:

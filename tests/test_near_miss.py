@@ -451,3 +451,19 @@ def test_a_condition_the_question_denies_is_not_met_by_the_sentence_that_sets_it
     engine_texts = texts if "成果" not in question else [texts[0].split("；")[1], texts[1]]
     quoting = "经费支持" if "成果" in question else "25万元"
     assert unmet_of(tmp_path, engine_texts, question, quoting=quoting, kind="subject") == missing
+
+
+def test_a_quoted_name_must_be_the_sentences(tmp_path):
+    """“蓉宝”机器人: the quoted name is one term the sentence must name, whatever jieba cuts it into."""
+    texts = ["现场有4台身高1.3米的熊猫机器人。", "“蓉宝”机器人在展台迎宾。"]
+    engine, chunks = keyword_answerer(texts, tmp_path)
+    ranking = engine.rank("“蓉宝”机器人身高多少?", chunks)
+    assert ranking is not None and any(t.text == "蓉宝" and t.must for t in ranking.terms)
+    assert engine.answer("“蓉宝”机器人身高多少?", chunks).refused
+
+
+@pytest.mark.parametrize(("question", "missing"), [("全市城市数量同比增长了多少?", ["城市数量增长"]), ("中心用户数量同比增长了多少?", [])])
+def test_a_measure_of_another_thing_does_not_answer(tmp_path, question, missing):
+    """用户数量同比增长50%: the growth of the users' number, not of the cities' (the same measure, 数量, of another)."""
+    texts = ["去年中心用户数量同比增长50%，达到1280家，服务覆盖全国45座城市。", "中心位于天府新区。"]
+    assert unmet_of(tmp_path, texts, question, quoting="50%", kind="subject") == missing

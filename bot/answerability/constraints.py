@@ -79,6 +79,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     out.extend(_other_year(r, sent, years))
     if not r.cross:
         out.extend(_absent_names(r))
+        out.extend(u for u in _attribute_holder(r, sent) if not any(o.kind == "year" for o in out))
         out.extend(_negated_condition(r, sent))
     if not r.cross:
         out.extend(_absent_attribute(r, sent))
@@ -239,6 +240,56 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
         if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
             out.append(Unmet("subject", "".join(cut[i:j]) + denied))
     return out
+
+
+_COMPARED = ("同比", "环比")
+
+
+def _holder_before(words: list[tuple[str, str]]) -> tuple[str, str]:
+    """The noun right before an asked word (past 同比/环比) and the noun before that, or "" for none: (用户, 数量) in
+    用户数量同比增长."""
+    nouns = [w for w, f in words if f.startswith(("n", "vn")) and len(w) >= 2 and is_cjk(w)]
+    words = [w for w in words if w[0] not in _COMPARED]
+    if not words or words[-1][0] not in nouns:
+        return "", ""
+    head = words[-1][0]
+    modifier = words[-2][0] if len(words) >= 2 and words[-2][0] in nouns else ""
+    return modifier, head
+
+
+def _attribute_holder(r: Ranking, sent: str) -> list[Unmet]:
+    """What the question asks of a measure it names right before the asked word (城市数量同比增长了多少) stated in the
+    sentence right after the same measure of another thing (用户数量同比增长50%): the figure is that other thing's."""
+    from bot.extractive import _pos_cut
+
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    attribute = asked_attribute(question)
+    if not attribute:
+        return []
+    cut = [(w.strip(), f) for w, f in _pos_cut(question)]
+    at = next((i for i, (w, _) in enumerate(cut) if w == attribute), None)
+    if at is None:
+        return []
+    modifier, head = _holder_before(cut[:at])
+    if not head:
+        return []
+    if not modifier and len(head) >= 4:  # 城市数量 as one word: the measure is its last two characters
+        modifier, head = head[:-2], head[-2:]
+    hits = [m.start() for m in re.finditer(re.escape(attribute), sent)] or _kin_words(attribute, sent)
+    others = []
+    for hit in hits:
+        clause = re.split(r"[,，。;；:：!！?？]", sent[:hit])[-1]
+        s_modifier, s_head = _holder_before([(w.strip(), f) for w, f in _pos_cut(clause)])
+        if not s_head:
+            return []
+        if s_head != head and s_head.endswith(head):  # jieba's one word 用户数量: 用户 of 数量
+            s_modifier, s_head = s_head[: -len(head)], head
+        # the same measure (数量) of another thing (用户, where 城市 was asked); another measure is left alone: the
+        # noun before a verb is as often the doer (主犯被判, 陈某被判处) as what is measured
+        if s_head != head or not modifier or not s_modifier or modifier in clause or s_modifier == modifier:
+            return []
+        others.append(s_modifier)
+    return [Unmet("subject", f"{modifier}{head}{attribute}")] if others else []
 
 
 def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
