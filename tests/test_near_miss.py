@@ -467,3 +467,15 @@ def test_a_measure_of_another_thing_does_not_answer(tmp_path, question, missing)
     """用户数量同比增长50%: the growth of the users' number, not of the cities' (the same measure, 数量, of another)."""
     texts = ["去年中心用户数量同比增长50%，达到1280家，服务覆盖全国45座城市。", "中心位于天府新区。"]
     assert unmet_of(tmp_path, texts, question, quoting="50%", kind="subject") == missing
+
+
+@pytest.mark.parametrize("question", ["口头变更的劳动合同有效吗?", "不是继承人，可以分得遗产吗?"])
+def test_a_yes_or_no_question_is_answered_by_the_opposite_or_the_denied_case(tmp_path, question):
+    """有效吗 is answered by when it is 无效; 不是继承人…吗 by the rule on those who are not heirs."""
+    from bot.answerability.constraints import asks_yes_no
+
+    texts = ["以未采用书面形式为由主张口头变更的劳动合同无效的，人民法院不予支持。",
+             "对继承人以外的依靠被继承人扶养的人，可以分给适当的遗产。"]
+    quoting = "无效" if "有效" in question else "适当的遗产"
+    assert asks_yes_no(question) and not asks_yes_no("合同的内容是什么?") and not asks_yes_no("为什么?")
+    assert unmet_of(tmp_path, texts, question, quoting=quoting, kind="subject") == []

@@ -80,7 +80,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if not r.cross:
         out.extend(_absent_names(r))
         out.extend(u for u in _attribute_holder(r, sent) if not any(o.kind == "year" for o in out))
-        out.extend(_negated_condition(r, sent))
+        if not asks_yes_no(r.question):  # 不是继承人…可以继承遗产吗: the denial is what is asked about
+            out.extend(_negated_condition(r, sent))
     if not r.cross:
         out.extend(_absent_attribute(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
@@ -117,7 +118,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if not r.cross:
         from bot.answerability import swaps
 
-        out.extend(u for u in _opposite_words(r, sent) if not any(u.text in o.text or o.text in u.text for o in out))
+        if not asks_yes_no(r.question):  # 口头变更有效吗 is answered by a sentence on when it is 无效
+            out.extend(u for u in _opposite_words(r, sent) if not any(u.text in o.text or o.text in u.text for o in out))
 
         out.extend(u for u in _modifiers(r, sent, near) if not any(u.text in o.text for o in out))
         # the sentence names another of the kind the question asks about: 企业 where 高校 was asked.  A common
@@ -610,6 +612,15 @@ def _content_words(text: str) -> set[str]:
     from bot.extractive import _pos_cut
 
     return {w for w, f in _pos_cut(text) if len(w) >= 2 and is_cjk(w) and f.startswith(_WORD_FLAGS)}
+
+
+_YES_NO = re.compile(r"[吗嘛][?？!！。\s]*$|是否|能否|可否|可不可以|能不能|会不会|是不是|有没有|要不要|算不算|行不行")
+
+
+def asks_yes_no(question: str) -> bool:
+    """A yes-or-no question (有效吗, 是否, 能不能): a sentence stating the opposite, or the case the question denies,
+    answers it."""
+    return bool(_YES_NO.search(unicodedata.normalize("NFKC", question)))
 
 
 def _opposite_words(r: Ranking, sent: str) -> list[Unmet]:
