@@ -12,6 +12,7 @@ enough, or when the question names something the corpus never mentions.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -175,7 +176,7 @@ class ExtractiveAnswerer:
 
     def _zh_terms(self, question: str) -> list[Term]:
         terms: dict[str, Term] = {}
-        words = _pos_cut(unicodedata.normalize("NFKC", question).lower())
+        words = self._recut_unknown(_pos_cut(unicodedata.normalize("NFKC", question).lower()))
         known = [self._idf(w) for w, _ in words if self._idf(w) > 0]
         default = float(np.median(known)) if known else 3.0
         # a reason is given by a clause (这与…相关, 由于…), not named: 原因 in 原因是什么 need not be in the corpus
@@ -224,6 +225,39 @@ class ExtractiveAnswerer:
                 idf = self._idf(name) or max((self._idf(w) for w, _ in _pos_cut(name)), default=0.0)
                 terms[name] = Term(name, max(idf, default), True, idf == 0)
         return list(terms.values())
+
+    def _recut_unknown(self, words: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        """Adjacent words the corpus never uses, cut again by the words it does use when one spans their border:
+        jieba's HMM cuts 搞算力券 into 搞算 / 力券, the corpus knows 算力券 (longest known word first, left to right;
+        the question's words that no known word overlaps stay)."""
+        out: list[tuple[str, str]] = []
+        i = 0
+        while i < len(words):
+            j = i
+            while (j < len(words) and len(words[j][0]) <= 3 and is_cjk(words[j][0])
+                   and (self._idf(words[j][0]) == 0 or len(words[j][0]) == 1)  # 算 of 算/力券 is no term either
+                   and words[j][1][:1] in ("n", "v", "a", "j", "l") and not words[j][1].startswith(_PROPER)
+                   and (words[j][0] not in GENERIC or len(words[j][0]) == 1)):
+                j += 1
+            if j - i >= 2:
+                run = "".join(w for w, _ in words[i:j])
+                spans = list(zip(itertools.accumulate((len(w) for w, _ in words[i:j]), initial=0), words[i:j]))
+                known: list[tuple[int, str]] = []
+                at = 0
+                while at < len(run):
+                    size = next((n for n in range(min(5, len(run) - at), 1, -1) if self._idf(run[at:at + n]) > 0), 0)
+                    if size:
+                        known.append((at, run[at:at + size]))
+                    at += size or 1
+                covered = {k for a, w in known for k in range(a, a + len(w))}
+                if any((a, w) not in {(b, t) for b, (t, _) in spans} for a, w in known):  # not one of jieba's words
+                    kept = [(b, t) for b, t in spans if not covered & set(range(b, b + len(t[0])))]
+                    out.extend(t for _, t in sorted([*((a, (w, "n")) for a, w in known), *kept]))
+                    i = j
+                    continue
+            out.append(words[i])
+            i += 1
+        return tuple(out)
 
     def _cross_terms(self, question: str) -> list[Term]:
         """English words become terms matched by their dictionary translations."""

@@ -179,3 +179,12 @@ def test_english_amounts_are_searched_and_matched_as_chinese_writes_them(english
     from bot.extractive import _chinese_magnitudes
 
     assert _chinese_magnitudes(english) == chinese
+
+
+def test_words_the_corpus_lacks_are_cut_again_by_the_words_it_knows(tmp_path):
+    """jieba cuts 搞算力券 into 搞算 / 力券; the corpus says 算力券, so that is the question's term."""
+    from tests.conftest import keyword_answerer
+
+    engine, _ = keyword_answerer(["全市发放算力券，支持企业使用算力。", "算力券可在平台申领。"], tmp_path)
+    texts = [t.text for t in engine.terms("政府搞算力券是想让企业得到啥?")]
+    assert "算力券" in texts and "力券" not in texts and "搞算" not in texts
