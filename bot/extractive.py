@@ -241,7 +241,7 @@ class ExtractiveAnswerer:
                 j += 1
             if j - i >= 2:
                 run = "".join(w for w, _ in words[i:j])
-                spans = list(zip(itertools.accumulate((len(w) for w, _ in words[i:j]), initial=0), words[i:j]))
+                spans = list(zip(itertools.accumulate((len(w) for w, _ in words[i:j]), initial=0), words[i:j], strict=False))
                 known: list[tuple[int, str]] = []
                 at = 0
                 while at < len(run):

@@ -634,7 +634,7 @@ def _opposite_words(r: Ranking, sent: str) -> list[Unmet]:
     for word in asked:
         for other in stated:
             if len(other) == len(word):
-                differ = [(a, b) for a, b in zip(word, other) if a != b]
+                differ = [(a, b) for a, b in zip(word, other, strict=True) if a != b]
                 if len(differ) == 1 and differ[0] in opposites:
                     out.append(Unmet("subject", word))
                     break
