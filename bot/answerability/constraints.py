@@ -82,7 +82,6 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(u for u in _attribute_holder(r, sent) if not any(o.kind == "year" for o in out))
         if not asks_yes_no(r.question):  # 不是继承人…可以继承遗产吗: the denial is what is asked about
             out.extend(_negated_condition(r, sent))
-    if not r.cross:
         out.extend(_absent_attribute(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_ranked_attribute(r, sent))
@@ -216,8 +215,8 @@ _NEGATIONS = ("不是", "并非", "并不是", "没有", "还没有", "还没", 
 def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
     """A condition the question denies that the sentence sets (我是个人，不是企业 — 对…的企业给予; 还没出成果 — 项目成果
     …落地的): what the sentence grants does not apply.  The negation is a word of its own (not the 无 of 无机), not
-    what is asked (谁不是, 哪些企业不是); the content word after it (past one verb character: 没出成果) must be in the sentence with
-    no negation of its own just before it."""
+    what is asked (谁不是, 哪些企业不是); the content word after it (past one verb character: 没出成果) must be in the
+    sentence with no negation of its own just before it."""
     from bot.extractive import _ASKING, _pos_cut
 
     tagged = _pos_cut(unicodedata.normalize("NFKC", r.question).lower())
