@@ -479,3 +479,10 @@ def test_a_yes_or_no_question_is_answered_by_the_opposite_or_the_denied_case(tmp
     quoting = "无效" if "有效" in question else "适当的遗产"
     assert asks_yes_no(question) and not asks_yes_no("合同的内容是什么?") and not asks_yes_no("为什么?")
     assert unmet_of(tmp_path, texts, question, quoting=quoting, kind="subject") == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [("全市企业数量同比增长了多少?", ["企业数量增长"]), ("全市产业规模同比增长了多少?", [])])
+def test_a_comparison_without_a_subject_is_the_previous_figures(tmp_path, question, missing):
+    """产业规模690亿元，同比增速超20%: the growth is the scale's, not the number of companies'."""
+    texts = ["截至11月，全市共有企业835家，产业规模690亿元，同比增速超20%。", "中心位于天府新区。"]
+    assert unmet_of(tmp_path, texts, question, quoting="20%", kind="subject") == missing

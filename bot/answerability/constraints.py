@@ -244,6 +244,7 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
 
 
 _COMPARED = ("同比", "环比")
+_NUM_START = re.compile(r"\d")
 
 
 def _holder_before(words: list[tuple[str, str]]) -> tuple[str, str]:
@@ -279,8 +280,20 @@ def _attribute_holder(r: Ranking, sent: str) -> list[Unmet]:
     hits = [m.start() for m in re.finditer(re.escape(attribute), sent)] or _kin_words(attribute, sent)
     others = []
     for hit in hits:
-        clause = re.split(r"[,，。;；:：!！?？]", sent[:hit])[-1]
+        clauses = re.split(r"[,，。;；:：!！?？]", sent[:hit])
+        clause = clauses[-1]
         s_modifier, s_head = _holder_before([(w.strip(), f) for w, f in _pos_cut(clause)])
+        if not s_head and len(clauses) > 1 and clause.strip() in _COMPARED:
+            # 产业规模690亿元，同比增速超20%: a comparison with no subject of its own is the previous figure's
+            number = _NUM_START.search(clauses[-2])
+            measured = clauses[-2][: number.start()] if number else ""
+            if not measured:
+                return []
+            s_modifier, s_head = _holder_before([(w.strip(), f) for w, f in _pos_cut(measured)])
+            if s_head and s_head[0] != head[0] and not s_head.endswith(head) and head not in clauses[-2]:
+                others.append(s_head)
+                continue
+            return []
         if not s_head:
             return []
         if s_head != head and s_head.endswith(head):  # jieba's one word 用户数量: 用户 of 数量
