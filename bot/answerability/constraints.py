@@ -239,7 +239,7 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
             continue
         spots = [m.start() for m in re.finditer(re.escape(denied), sent)]
         if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
-            out.append(Unmet("subject", "".join(cut[i:j]) + denied))
+            out.append(Unmet("subject", "".join(cut[i:j]) + denied + "的情形"))  # 资料未提及“不是企业的情形”
     return out
 
 
