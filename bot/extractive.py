@@ -219,7 +219,7 @@ class ExtractiveAnswerer:
                 weight *= 2
             must = must and not one
             terms[word] = Term(word, weight, must, oov)
-        # a name the question quotes (“蓉宝”机器人) is one, whatever jieba makes of it: the sentence must name it
+        # a name the question quotes (“小智”机器人) is one, whatever jieba makes of it: the sentence must name it
         for name in _QUOTED.findall(unicodedata.normalize("NFKC", question).lower()):
             if name not in terms and is_cjk(name):
                 idf = self._idf(name) or max((self._idf(w) for w, _ in _pos_cut(name)), default=0.0)
@@ -228,14 +228,14 @@ class ExtractiveAnswerer:
 
     def _recut_unknown(self, words: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         """Adjacent words the corpus never uses, cut again by the words it does use when one spans their border:
-        jieba's HMM cuts 搞算力券 into 搞算 / 力券, the corpus knows 算力券 (longest known word first, left to right;
+        jieba cuts 搞碳汇券 into 搞 / 碳 / 汇券, the corpus knows 碳汇券 (longest known word first, left to right;
         the question's words that no known word overlaps stay)."""
         out: list[tuple[str, str]] = []
         i = 0
         while i < len(words):
             j = i
             while (j < len(words) and len(words[j][0]) <= 3 and is_cjk(words[j][0])
-                   and (self._idf(words[j][0]) == 0 or len(words[j][0]) == 1)  # 算 of 算/力券 is no term either
+                   and (self._idf(words[j][0]) == 0 or len(words[j][0]) == 1)  # 碳 of 碳/汇券 is no term either
                    and words[j][1][:1] in ("n", "v", "a", "j", "l") and not words[j][1].startswith(_PROPER)
                    and (words[j][0] not in GENERIC or len(words[j][0]) == 1)):
                 j += 1
@@ -476,7 +476,7 @@ class ExtractiveAnswerer:
             giving = next((i for i, c in enumerate(after) if _GIVES_REASON.match(c.text)), None)
             if giving is not None:
                 chosen = [best, *after[: giving + 1]]
-        # a clause cut at ；: the quote runs on to the end of its sentence (a list's next item, 培育…等新兴产业), a
+        # a clause cut at ；: the quote runs on to the end of its sentence (a list's next item, 培育…等产业), a
         # few clauses at most
         at = cands.index(chosen[-1])
         while (len(chosen) < 4 and chosen[-1].text.rstrip().endswith((";", "；")) and at + 1 < len(cands)
@@ -548,7 +548,7 @@ def asks_reason(question: str) -> bool:
 
 
 def _chinese_magnitudes(question: str) -> str:
-    """English amounts in Chinese units, as a Chinese text writes them: 69 billion → 690亿, 2.5 million → 250万."""
+    """English amounts in Chinese units, as a Chinese text writes them: 45 billion → 450亿, 2.5 million → 250万."""
     def chinese(m: re.Match[str]) -> str:
         value = float(m.group(1)) * _SCALES[m.group(2).lower()]
         unit, div = next(((u, d) for u, d in (("万亿", 1e12), ("亿", 1e8), ("万", 1e4)) if value >= d), ("", 1.0))

@@ -145,4 +145,4 @@ class HybridRetriever(BaseRetriever):
                  for zh in zhs]
         from bot.extractive import _chinese_magnitudes
 
-        return " ".join([_chinese_magnitudes(query), *extra])  # 69 billion → 690亿, as the sources write it
+        return " ".join([_chinese_magnitudes(query), *extra])  # 45 billion → 450亿, as the sources write it

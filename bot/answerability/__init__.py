@@ -192,7 +192,7 @@ def _same_number(a: str, b: str) -> bool:
 
 
 def _wider(qwords: list[tuple[str, str, int]], j: int, side: int) -> str:
-    """The anchor ``qwords[j]`` with the question word on its far side when the two are adjacent (超算中心 for 中心,
+    """The anchor ``qwords[j]`` with the question word on its far side when the two are adjacent (研究中心 for 中心,
     which a sentence may state more than once); "" when there is none."""
     k = j + side
     if not 0 <= k < len(qwords) or qwords[k][1] == BREAK:

@@ -155,8 +155,8 @@ def asked_attribute(question: str) -> str:
 
 
 def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
-    """What the question asks of its subject, a common noun (算力规模 in 超算中心的算力规模是多少), of which the
-    sentence has not one character: it states some other figure (用户数量1280家).  A paraphrase keeps a character
+    """What the question asks of its subject, a common noun (存储规模 in 数据中心的存储规模是多少), of which the
+    sentence has not one character: it states some other figure (用户数量800家).  A paraphrase keeps a character
     more often than not (总长 / 长约, 售价 / 只售), and an asked measure the sentence states in its unit (面积 /
     5平方公里) is met whatever the word; names are left to the holder check."""
     from bot.extractive import _pos_cut
@@ -172,7 +172,7 @@ def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
         return []
     words = [w for w, _ in cut]
     at = words.index(attribute)
-    said = attribute  # with the noun before it when the sentence lacks that too: 算力规模
+    said = attribute  # with the noun before it when the sentence lacks that too: 存储规模
     if at and flags.get(words[at - 1]) == "n" and words[at - 1] not in sent:
         said = words[at - 1] + attribute
     return [Unmet("subject", said)]
@@ -192,7 +192,7 @@ def _kin_words(word: str, sent: str) -> list[int]:
 
 def _absent_names(r: Ranking) -> list[Unmet]:
     """An organisation's name (国家自然科学基金, jieba's nt) that no retrieved passage writes: the corpus never indexed
-    it as a word either, and the words it shares with a passage (国家, 科学 of 国家科学技术奖) do not make it the same
+    it as a word either, and the words it shares with a passage (国家, 自然, 科学 of 国家自然科学奖) do not make it the same
     thing.  Other names are left to the must-terms: a person's or place's name is often transliterated otherwise
     (measured on CMRC, docs/answerability.md)."""
     from bot.extractive import _pos_cut
@@ -234,7 +234,7 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
             continue
         denied = cut[j]
         if j + 1 < len(tagged) and len(cut[j + 1]) == 1 and tagged[j + 1][1].startswith(("n", "k")):
-            denied += cut[j + 1]  # 研发方, not 研发: the party, which 研发支出 does not name
+            denied += cut[j + 1]  # 生产方, not 生产: the party, which 生产成本 does not name
         if denied not in sent:
             continue
         spots = [m.start() for m in re.finditer(re.escape(denied), sent)]
@@ -261,7 +261,7 @@ def _holder_before(words: list[tuple[str, str]]) -> tuple[str, str]:
 
 def _attribute_holder(r: Ranking, sent: str) -> list[Unmet]:
     """What the question asks of a measure it names right before the asked word (城市数量同比增长了多少) stated in the
-    sentence right after the same measure of another thing (用户数量同比增长50%): the figure is that other thing's."""
+    sentence right after the same measure of another thing (用户数量同比增长30%): the figure is that other thing's."""
     from bot.extractive import _pos_cut
 
     question = unicodedata.normalize("NFKC", r.question).lower()
@@ -284,7 +284,7 @@ def _attribute_holder(r: Ranking, sent: str) -> list[Unmet]:
         clause = clauses[-1]
         s_modifier, s_head = _holder_before([(w.strip(), f) for w, f in _pos_cut(clause)])
         if not s_head and len(clauses) > 1 and clause.strip() in _COMPARED:
-            # 产业规模690亿元，同比增速超20%: a comparison with no subject of its own is the previous figure's
+            # 营业收入90亿元，同比增速超15%: a comparison with no subject of its own is the previous figure's
             number = _NUM_START.search(clauses[-2])
             measured = clauses[-2][: number.start()] if number else ""
             if not measured:
@@ -342,8 +342,8 @@ _HOLDER_KINDS = ("noun", "name", "person", "place", "org", "latin")
 
 def _other_holder(r: Ranking) -> list[Unmet]:
     """What the question asks is stated for another thing of the same sort: Alpha机器人的身高 against "一台名为Alpha的
-    机器人…，随后是4台身高1.3米的熊猫机器人".  The question names a thing (机器人) by a modifier (Alpha) that the sentence
-    states, but in no clause that states the asked word (身高); there the thing is named after another word (熊猫).
+    机器人…，随后是两台身高1.5米的迎宾机器人".  The question names a thing (机器人) by a modifier (Alpha) that the sentence
+    states, but in no clause that states the asked word (身高); there the thing is named after another word (迎宾).
     An English question ("How tall is the Alpha robot?") asks its measure's Chinese word the sentence uses (身高),
     of a thing named by a Latin-script modifier the sentence states and a noun it translates (robot: 机器人)."""
     from bot.answerability import BREAK, _kind, _words
@@ -390,11 +390,12 @@ _RANK = r"(?:排名|排行|排|位列|位居|名列)"
 _RANK_SCOPE = (re.compile(rf"在([\u4e00-\u9fff]{{2,4}}?)的?{_RANK}"), re.compile(rf"{_RANK}([\u4e00-\u9fff]{{2,4}}?)第几"))
 _FIELD = re.compile(r"^全|^[东南西北中][东南西北]?部$|[省市县区国洲球界]$")  # a region: 全省, 西部, 亚洲, 世界
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|前[一二三四五六七八九十百\d]+[名位]|首位|榜首|之首")
+_CLAUSE_END = re.compile(r"[,，。;；:：]")  # where the clause of an ordinal begins
 
 
 def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
     """A place in an order asked within a field (在西部排第几) that the sentence gives only within another
-    (位列全国第七): every ordinal of the sentence lacks the field in the words before it, in its clause."""
+    (位列全国第五): every ordinal of the sentence lacks the field in the words before it, in its clause."""
     if r.cross:
         return []
     question = unicodedata.normalize("NFKC", r.question).lower()
@@ -403,7 +404,7 @@ def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
     if not ordinals or not _FIELD.search(scope):
         return []
     for m in ordinals:
-        clause = re.split(r"[,，。;；:：]", sent[: m.start()])[-1]
+        clause = _CLAUSE_END.split(sent[: m.start()])[-1]
         if scope in clause[-8:]:
             return []
     return [Unmet("place", f"{scope}排名")]
@@ -438,9 +439,9 @@ def _ranked_attribute(r: Ranking, sent: str) -> list[Unmet]:
     if not measure:
         return []
     for m in ordinals:
-        clauses = re.split(r"[,，。;；:：]", sent[: m.start()])
+        clauses = _CLAUSE_END.split(sent[: m.start()])
         clause = clauses[-1]
-        if len(clauses) > 1 and re.match(rf"{_RANK}|居", clause):  # 规模为616亿元，位列全国第七: no subject of its own
+        if len(clauses) > 1 and re.match(rf"{_RANK}|居", clause):  # 规模为80亿元，位列全国第五: no subject of its own
             clause = clauses[-2] + clause
         if measure in clause or _kin_words(measure, clause):
             return []
@@ -560,11 +561,10 @@ def _worded_quantities(question: str, near: str, years: set[str]) -> list[Unmet]
     sentence writes it (前十名 is not 前二十名): both are read with ``cn2an`` and compared as numbers with their unit."""
     if not _CN_DIGITS.search(question):
         return []
-    digits = in_digits
-    written = digits(question)
+    written = in_digits(question)
     arabic = {(n, m, u) for n, m, u in _QUANTITY.findall(question)}
     scale = {"": 1, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
-    stated = {(round(float(n) * scale[m], 4), u) for n, m, u in _QUANTITY.findall(digits(near)) if u}
+    stated = {(round(float(n) * scale[m], 4), u) for n, m, u in _QUANTITY.findall(in_digits(near)) if u}
     out = []
     for m in _QUANTITY.finditer(written):
         num, mag, unit = m.groups(default="")
@@ -574,7 +574,7 @@ def _worded_quantities(question: str, near: str, years: set[str]) -> list[Unmet]
             continue
         if (round(float(num) * scale[mag], 4), unit) not in stated:  # 六十万元 is 60万元 and 600000元
             said = next((w.group() for w in re.finditer(rf"[零〇一二三四五六七八九十百千万亿两]+\s*{re.escape(unit)}", question)
-                         if digits(w.group()).replace(" ", "") == f"{num}{mag}{unit}"), f"{num}{mag}{unit}")
+                         if in_digits(w.group()).replace(" ", "") == f"{num}{mag}{unit}"), f"{num}{mag}{unit}")
             out.append(Unmet("quantity", said))  # as the question words it: 二十名
     return out
 
