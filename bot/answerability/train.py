@@ -36,6 +36,7 @@ import numpy as np
 
 from bot.answerability import FEATURES, MODEL_PATH, Model, features
 from bot.answerability.constraints import unmet
+from bot.answerability.reader import reader_trained_on
 from bot.chunking import split_document
 from bot.embeddings import E5Embeddings
 from bot.evaluation.matching import groups_missing
@@ -79,7 +80,8 @@ class Corpus:
         self.bm25.build([str(c.id) for c in self.chunks], tokens, stamp="")
         self.answerer = ExtractiveAnswerer(
             idf=self.bm25.idf, embed_passages=embeddings.embed_passages if embeddings else None,
-            embed_query=embeddings.embed_query_array if embeddings else None)
+            embed_query=embeddings.embed_query_array if embeddings else None,
+            read=embeddings.read if embeddings else None)
 
     def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
         model = self.bm25.model
@@ -170,11 +172,13 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             if limit and i >= limit:
                 break
             r = row(cmrc, case["question"], case["answer_groups"])
-            rows.append({**r, "set": "cmrc", "split": split, "id": case["id"]})
+            seen = split == "train" and reader_trained_on("cmrc", i)
+            rows.append({**r, "set": "cmrc", "split": split, "id": case["id"], "reader_seen": seen})
             swapped = near_miss(case, random.Random(case["id"])) if i % SWAP_EVERY == 0 else None
             if swapped:
                 r = row(cmrc, swapped, case["answer_groups"], answerable=False)
-                rows.append({**r, "set": "cmrc-swap", "split": split, "id": case["id"], "question": swapped})
+                rows.append({**r, "set": "cmrc-swap", "split": split, "id": case["id"], "question": swapped,
+                             "reader_seen": seen})
     print(f"cmrc done {time.time() - t0:.0f}s", file=sys.stderr)
     rgb = Corpus(bench / "rgb_zh_corpus.jsonl", embeddings)
     for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
@@ -183,11 +187,12 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
         split = "train" if i % 2 == 0 else "val"
         every = [j for p in case["passages"] for j in rgb.by_doc.get(p["id"], [])]
         noise = [j for p in case["passages"] if p.get("label") == "negative" for j in rgb.by_doc.get(p["id"], [])]
+        seen = reader_trained_on("rgb", i)
         r = row(rgb, case["question"], case["answer_groups"], allowed=every)
-        rows.append({**r, "set": "rgb", "split": split, "id": case["id"]})
+        rows.append({**r, "set": "rgb", "split": split, "id": case["id"], "reader_seen": seen})
         if noise:
             r = row(rgb, case["question"], case["answer_groups"], allowed=noise, answerable=False)
-            rows.append({**r, "set": "rgb-noise", "split": split, "id": case["id"]})
+            rows.append({**r, "set": "rgb-noise", "split": split, "id": case["id"], "reader_seen": seen})
     print(f"rgb done {time.time() - t0:.0f}s", file=sys.stderr)
     with gzip.open(out, "wt", encoding="utf-8") as handle:
         for r in rows:
@@ -198,8 +203,9 @@ def fit(rows: list[dict]) -> Model:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
+    # questions the answer reader was trained on would teach the model to trust it more than it deserves
     train = [r for r in rows if r["split"] == "train" and r["x"] is not None and not r["veto"]
-             and SET_WEIGHT.get(r["set"], 1.0) > 0]
+             and SET_WEIGHT.get(r["set"], 1.0) > 0 and not r.get("reader_seen")]
     x = np.array([r["x"] for r in train], dtype=float)
     # a feature that could not be computed (the cosine of a Latin-script question) counts as its mean, as at run time
     x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)

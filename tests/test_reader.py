@@ -1,0 +1,67 @@
+"""The answer reader (``bot.answerability.reader``): the shipped cross-encoder on small invented fixtures.
+
+Real model, real onnxruntime graph (converted into ``tmp_path``): no stand-in. The sentences are invented, not
+taken from the bundled article or the training data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bot.answerability.reader import READER_PATH, Reader, load_arrays, pair_ids, reader_weights
+from bot.e5_onnx import E5Tokenizer, bundled_model_path, read_weights
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory) -> Reader:
+    return Reader(cache_dir=tmp_path_factory.mktemp("reader-graph"))
+
+
+CASES = [  # question, the sentence that answers, a neighbour on the same topic that does not
+    ("某市2023年新能源汽车产量是多少?", "2023年，某市新能源汽车产量达到12.5万辆，同比增长30%。",
+     "某市已建成充电桩3200个，覆盖全部街道。"),
+    ("申请人需要在什么时候之前提交材料?", "申请人应于2025年6月30日前将申报材料提交至区科技局。",
+     "申报材料包括营业执照复印件和项目可行性报告。"),
+    ("示范园区由哪个单位负责建设?", "示范园区由市城投集团负责投资建设和运营管理。",
+     "示范园区占地面积约1200亩，预计明年底建成。"),
+]
+
+
+@pytest.mark.parametrize(("question", "answer", "neighbour"), CASES)
+def test_the_answering_sentence_reads_higher_than_its_neighbour(reader, question, answer, neighbour):
+    p_answer, p_neighbour = reader.probabilities(question, [answer, neighbour])
+    assert p_answer > p_neighbour + 0.2, (p_answer, p_neighbour)
+
+
+def test_the_same_sentence_asked_about_another_subject_reads_lower(reader):
+    sentence = "对首次获评省级专精特新企业的，给予一次性奖励20万元。"
+    asked, other = reader.probabilities("首次获评省级专精特新企业奖励多少?", [sentence])[0], \
+        reader.probabilities("首次获评国家级科技小巨人企业奖励多少?", [sentence])[0]
+    assert asked > other, (asked, other)
+
+
+def test_probabilities_are_probabilities_and_empty_input_is_empty(reader):
+    p = reader.probabilities("谁负责?", ["由区政府负责。", "无关的句子。", "x" * 2000])
+    assert p.shape == (3,) and np.all((p > 0) & (p < 1))
+    assert reader.probabilities("谁负责?", []).shape == (0,)
+
+
+def test_the_shipped_file_replaces_only_the_fine_tuned_layers():
+    base = read_weights(bundled_model_path())
+    arrays = load_arrays(READER_PATH)
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    tuned = reader_weights(base, arrays)
+    assert tuned.tensors["l0.q.w"] is base.tensors["l0.q.w"]  # a frozen layer: the embedder's own 4-bit blocks
+    last = f"l{base.layers - 1}.fo.w"
+    assert tuned.tensors[last].dtype == np.float32 and tuned.tensors[last].shape == (base.hidden, base.ffn)
+    assert 0 < meta["frozen"] < base.layers and "CMRC" in meta["trained_on"]
+
+
+def test_a_pair_is_cut_to_its_budgets_and_joined_as_xlmr_joins_pairs():
+    tok = E5Tokenizer(read_weights(bundled_model_path()))
+    ids = pair_ids(tok, "问" * 500, "答" * 1000)
+    i = ids.index(tok.eos)
+    assert ids[i + 1] == tok.eos and i <= 64 and len(ids) - i - 2 <= 160
