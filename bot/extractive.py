@@ -48,6 +48,7 @@ _PROPER = ("nr", "ns", "nt", "nz", "eng")
 # Words that ask ("几个", "多少") or point ("这份", "一项") rather than name a thing.
 _ASKING = re.compile(r"[几哪谁啥]|多少|什么|怎么|^[这那该此本每一][个份项条家名次种些年月]?$|^[这那该此本每一][个份项条家名次种些起]")
 _NUM = re.compile(r"\d+(?:\.\d+)?")
+_YEAR_NUMBER = re.compile(r"(?:19|20)\d\d")
 _ENGLISH_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _CN_NUM = re.compile(r"[一二三四五六七八九十百千两]+(?:个|项|家|名|次|倍|万|亿|番|成)|第[一二三四五六七八九十\d]+")
@@ -68,7 +69,7 @@ _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\
 # the similarity features compare the best sentence with this many runners-up; a lone sentence leads by this much
 SIMILARITY_RIVALS = 4
 READ_TOP = 5  # sentences the answer reader reads per question
-READ_WEIGHT = 0.4  # its probability's weight in their scores
+READ_WEIGHT = 0.5  # its probability's weight in their scores
 SIMILARITY_ALONE = 0.1
 _CONTINUES = re.compile(r"^(其中|同时|此外|另外|并且|而且|分别|且)")
 # a one-character verb, the aspect particle and a measure word, which jieba's HMM joins into an unknown "noun" (搞了个,
@@ -149,19 +150,24 @@ class Ranking:
             # one that names the subject above the one that answers under a heading that names it)
             def text(c: Candidate) -> str:
                 return f"{c.context} {c.text}".strip()
-            rivals = [text(c) for c in sorted(self.cands, key=lambda c: -c.score) if c is not self.best]
+            rivals = [text(c) for c in sorted(self.rivals(), key=lambda c: -c.score)]
             sims = passages([text(self.best), *rivals[:SIMILARITY_RIVALS]]) @ query(self.question)
             lead = float(sims[0] - sims[1:].max()) if len(sims) > 1 else SIMILARITY_ALONE
             self._similarity = (float(sims[0]), lead)
         return self._similarity
 
-    def reading(self) -> tuple[float, float] | None:
-        """The answer reader's probability that the best sentence states the answer, and its lead over the other
-        sentences it read; None when it read none (no reader, or an English question)."""
-        if self.best.read is None:
-            return None
-        rivals = [c.read for c in self.cands if c.read is not None and c is not self.best]
-        return self.best.read, self.best.read - max(rivals, default=0.0)
+    def rivals(self) -> list[Candidate]:
+        """The other sentences, less those that restate the best one's figure (a number it states and the question
+        does not, a year aside): news and policy texts repeat a fact in summary and in detail, and a sentence
+        that agrees with the best one is support, not a competitor (``margin``, ``similarity_lead``)."""
+        figures = _figures(self.best.text, self.question)
+        return [c for c in self.cands if c is not self.best
+                and not (figures and any(f in normalize(c.text) for f in figures))]
+
+    def reading(self) -> float | None:
+        """The answer reader's probability that the best sentence states the answer; None when it read none (no
+        reader, or an English question)."""
+        return self.best.read
 
 
 class ExtractiveAnswerer:
@@ -598,6 +604,13 @@ def _listed(words: tuple[tuple[str, str], ...]) -> set[str]:
     """The noun whose items or nature a question asks for: 材料 in 申报材料有哪些 / 包括哪些 / 是什么 / 有什么."""
     return {words[i - 2][0] for i, (word, _flag) in enumerate(words)
             if word in ("哪些", "什么") and i >= 2 and words[i - 1][0] in ("有", "包括", "是") and words[i - 2][1].startswith("n")}
+
+
+def _figures(sentence: str, question: str) -> set[str]:
+    """Numbers of two or more digits the sentence states and the question does not, calendar years aside."""
+    asked = set(_NUM.findall(normalize(question)))
+    return {n for n in _NUM.findall(normalize(sentence))
+            if n not in asked and len(n) >= 2 and not _YEAR_NUMBER.fullmatch(n)}
 
 
 def _has_new_number(sentence: str, question: str) -> bool:

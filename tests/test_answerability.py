@@ -244,3 +244,43 @@ def test_a_list_of_something_the_sources_never_name_is_refused(fixture_answerer)
     assert "示范园区" in _listed(_pos_cut("示范园区有哪些?"))
     named = fixture_answerer("示范园区有哪些?")
     assert "示范园区" not in named.reason
+
+
+def test_a_sentence_restating_the_best_ones_figure_is_support_not_a_rival(tmp_path):
+    """News and policy texts state a fact in summary and in detail: the sentence that repeats the best one's figure
+    does not shrink its margin (a year alone is no shared figure)."""
+    texts = ["2021年，某区机器人产业规模为321亿元，位列全省第二，增速全省第一。",
+             "2021年某区机器人产业规模321亿元，居全省第2。",
+             "2021年，某区机器人企业数量达到58家，位列全省第三。"]
+    answerer, chunks = keyword_answerer(texts, tmp_path)
+    ranking = answerer.rank("某区机器人产业规模在全省排第几?", chunks)
+    assert ranking is not None and "321亿元" in ranking.best.text
+    rivals = {c.text for c in ranking.rivals()}
+    assert not any("321" in t for t in rivals) and any("58家" in t for t in rivals)
+
+
+def test_the_reader_reranks_the_best_sentences_and_is_a_feature(tmp_path):
+    """A deterministic stand-in for the reader (the real one is tested in test_reader.py): the sentence it reads as
+    the answer moves to the top, and its probability is the ``reader`` feature; English questions are not read."""
+    import math
+
+    from bot.answerability import features
+
+    texts = ["示范园区由市城投集团负责投资建设和运营管理，示范园区占地1200亩。",
+             "示范园区的建设单位将于明年确定，示范园区规划已经完成。"]
+
+    def read(question: str, passages: list[str]):
+        import numpy as np
+
+        return np.array([0.95 if "城投" in p else 0.05 for p in passages])
+
+    plain, chunks = keyword_answerer(texts, tmp_path / "plain")
+    reading, _ = keyword_answerer(texts, tmp_path / "read")
+    reading._read = read
+    question = "示范园区的建设单位是谁?"
+    before, after = plain.rank(question, chunks), reading.rank(question, chunks)
+    assert before is not None and after is not None
+    assert "明年" in before.best.text and "城投" in after.best.text  # keyword coverage alone prefers the other
+    assert dict(zip(FEATURES, features(after), strict=True))["reader"] == pytest.approx(0.95)
+    english = reading.rank("Who builds the demonstration park?", chunks)
+    assert english is not None and math.isnan(features(english)[FEATURES.index("reader")])

@@ -36,7 +36,7 @@ FEATURES = (
     "max_missing",         # the heaviest missing term's weight, relative to the heaviest term
     "terms",               # log(1 + number of question terms)
     "rank",                # 1 / position of the sentence's chunk in the retrieved list
-    "margin",              # score of the best sentence minus the runner-up's
+    "margin",              # score of the best sentence minus the runner-up's (not one restating its figure)
     "length",              # log(sentence length in characters)
     "wants_number",        # the question asks for an amount / count
     "wants_date",          # the question asks for a date
@@ -45,9 +45,8 @@ FEATURES = (
     "support",             # log(1 + other retrieved chunks that state the sentence's new numbers too)
     "asked_said",          # the thing asked for (补贴 in 有什么补贴) is named in the sentence: 1, not named: 0, none: .5
     "similarity",          # embedding cosine of the question to the sentence (multilingual-e5, query/passage prefixes)
-    "similarity_lead",     # that cosine minus the best of the next four sentences by score
+    "similarity_lead",     # that cosine minus the best of the next four rivals by score (as margin's)
     "reader",              # the answer reader's probability that the sentence states the answer (reader.py)
-    "reader_lead",         # that probability minus the best of the other sentences it read
 )
 
 
@@ -64,12 +63,12 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     sentence_cov = sum(t.weight * _term_match(t, sent) for t in terms) / total
     chunk_cov = sum(t.weight * _term_match(t, chunk) for t in terms) / total
     missing = [t for t in terms if t.text in best.missing]
-    others = [c.score for c in r.cands if c is not best]
+    others = [c.score for c in r.rivals()]
     margin = best.score - max(others) if others else 1.0
     # no embedder: the model reads its training means.  Nor for an English question: it and a Chinese sentence
     # score lower than two Chinese texts that say the same, and there is no English data to learn by how much
     similarity = (None if r.cross else r.similarity()) or (math.nan, math.nan)
-    reading = (None if r.cross else r.reading()) or (math.nan, math.nan)  # trained on Chinese questions only
+    reading = r.reading()  # None for an English question: the reader was trained on Chinese ones only
     return [
         best.coverage,
         sentence_cov,
@@ -87,7 +86,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         math.log1p(_support(r)),
         _asked_said(r, sent),
         *similarity,
-        *reading,
+        math.nan if reading is None else reading,
     ]
 
 

@@ -34,7 +34,7 @@ from bot.e5_onnx import (
 )
 
 READER_PATH = Path(__file__).resolve().parents[1] / "data" / "reader.npz"
-FROZEN = 6  # layers kept as the embedder has them by default; the rest are fine-tuned (the file says how many)
+FROZEN = 3  # layers kept as the embedder has them by default; the rest are fine-tuned (the file says how many)
 QUESTION_TOKENS = 64
 PASSAGE_TOKENS = 160
 

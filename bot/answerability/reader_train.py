@@ -14,6 +14,8 @@ split and never from its validation split:
   from the passage (``train.near_miss``) against the answer sentence is a negative (it is about something else).
 * RGB zh, questions numbered 0 mod 4 (news 2022-23, CC BY-NC-SA 4.0): answer sentences of the positive passages
   are positives, the noise passages' sentences closest to the question negatives.
+* The statute questions' training split (STARD, MIT; ``statute_pairs``): gold articles positive, their neighbours
+  in the same law negative.
 
 The even-numbered CMRC part 1 questions and RGB questions numbered 2 mod 4 stay unseen, so the answerability
 model fitted on them (``train.py``) learns how far to trust the reader on questions it has not read; CMRC part 2
@@ -38,6 +40,10 @@ from bot.answerability.train import BENCH, jsonl, near_miss
 from bot.e5_onnx import E5Tokenizer, E5Weights, bundled_model_path, dequantize_rows, embedding_input, read_weights
 from bot.text import sentence_spans
 
+TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants) + RGB zh questions 0 mod 4 + "
+              "statute questions, training split")
+LICENCE = ("derived from multilingual-e5-small (MIT), CMRC 2018 (CC BY-SA 4.0), RGB (CC BY-NC-SA 4.0) and STARD (MIT) "
+           "data; see docs/answerability.md")
 HARD_NEGATIVES = 3  # per question: the passage's sentences sharing most characters with it
 
 
@@ -279,9 +285,7 @@ def save(path: Path, weights: E5Weights, upper, head, n_pairs: int, frozen: int)
     arrays["head.w"] = head.weight.detach().numpy().reshape(-1).astype(np.float32)
     arrays["head.b"] = head.bias.detach().numpy().astype(np.float32)
     meta = {"frozen": frozen, "layers": weights.layers, "pairs": n_pairs,
-            "trained_on": "CMRC 2018 dev part 1 odd questions (with near-miss variants) + RGB zh questions 0 mod 4",
-            "licence": "derived from multilingual-e5-small (MIT), CC BY-SA 4.0 (CMRC 2018) and CC BY-NC-SA 4.0 "
-                       "(RGB) data; see docs/answerability.md"}
+            "trained_on": TRAINED_ON, "licence": LICENCE}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
@@ -291,11 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bench", type=Path, default=BENCH)
     ap.add_argument("--out", type=Path, default=READER_PATH)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--frozen", type=int, default=FROZEN, help="lower layers kept as the embedder has them")
     ap.add_argument("--swaps", type=int, default=2, help="near-miss variants per question")
     ap.add_argument("--no-statutes", action="store_true", help="leave out the statute questions")
-    ap.add_argument("--lr", type=float, default=3e-5)
+    ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--batch-tokens", type=int, default=2048)
     args = ap.parse_args(argv)
     train(args)
