@@ -65,3 +65,30 @@ def test_a_pair_is_cut_to_its_budgets_and_joined_as_xlmr_joins_pairs():
     ids = pair_ids(tok, "问" * 500, "答" * 1000)
     i = ids.index(tok.eos)
     assert ids[i + 1] == tok.eos and i <= 64 and len(ids) - i - 2 <= 160
+
+
+def test_training_pairs_come_from_the_readers_half_and_label_the_answer_sentence():
+    """The training data (no PyTorch needed to build it; skips without ../shared/bench): CMRC positives hold their
+    question's answer, near-miss variants are negatives, and only the questions ``reader_trained_on`` names are read
+    — the answerability model is fitted on the others."""
+    import random
+
+    from bot.answerability.reader import reader_trained_on
+    from bot.answerability.reader_train import _has_answer, pairs, statute_pairs
+    from bot.answerability.train import jsonl
+    from tests.conftest import BENCH, bench_file
+
+    cases = jsonl(bench_file("cmrc_dev_part1.jsonl"))
+    bench_file("rgb_zh.jsonl")
+    data = pairs(BENCH, random.Random(0), swaps=1, statutes=False)
+    groups = {c["question"]: c["answer_groups"] for c in cases}
+    read = {c["question"] for i, c in enumerate(cases) if reader_trained_on("cmrc", i)}
+    cmrc = [d for d in data if d[3] == "cmrc"]
+    assert cmrc and {q for q, _, _, _ in cmrc} <= read
+    assert all(_has_answer(s, groups[q]) for q, s, label, _ in cmrc if label == 1)
+    assert all(not _has_answer(s, groups[q]) for q, s, label, _ in cmrc if label == 0)
+    swaps = [d for d in data if d[3] == "cmrc-swap"]
+    assert swaps and all(label == 0 and q not in groups for q, _, label, _ in swaps)
+    bench_file("statutes/train.jsonl")
+    law = statute_pairs(BENCH / "statutes")
+    assert {label for _, _, label, _ in law} == {0, 1} and all("第" in s for _, s, _, _ in law[:50])
