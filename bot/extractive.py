@@ -321,8 +321,10 @@ class ExtractiveAnswerer:
 
     # ---- answering -----------------------------------------------------------------------------
 
-    def rank(self, question: str, chunks: list[Document]) -> Ranking | None:
-        """Score every sentence of ``chunks`` for ``question``; None when there is none."""
+    def rank(self, question: str, chunks: list[Document], *, read: bool = True) -> Ranking | None:
+        """Score every sentence of ``chunks`` for ``question``; None when there is none. ``read``: let the answer
+        reader re-rank the best sentences (the provisions path does not: its model was fitted without it, and the
+        reader, trained on whole articles, prefers an article's opening over the item that answers)."""
         if not chunks or not normalize(question):
             return None
         terms = self.terms(question)
@@ -351,7 +353,7 @@ class ExtractiveAnswerer:
             cand.score = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
         self._dense_rerank(question, cands)
         cross = not is_cjk(question)
-        if self._read is not None and not cross:  # trained on Chinese questions only
+        if read and self._read is not None and not cross:  # trained on Chinese questions only
             self._reader_rerank(question, cands)
         best = max(cands, key=lambda c: c.score)
         return Ranking(question=question, terms=terms, cands=cands, best=best, wants_number=wants_number,
@@ -435,7 +437,7 @@ class ExtractiveAnswerer:
         from bot.answerability import provisions
 
         place = [n for n, c in enumerate(chunks, 1) if is_article(c)]
-        ranking = self.rank(question, [chunks[n - 1] for n in place])
+        ranking = self.rank(question, [chunks[n - 1] for n in place], read=False)
         if ranking is None:
             return Decision([], "", True, "no law article retrieved")
         gate = provisions.model()

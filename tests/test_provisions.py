@@ -31,7 +31,14 @@ def test_an_article_answer_names_each_article_and_quotes_it_verbatim(statute_eng
 
 
 def test_below_the_threshold_it_refuses_and_says_why(statute_engine, monkeypatch):
+    import dataclasses
+
+    import bot.answerability
+
     monkeypatch.setattr(provisions, "model", lambda: _gate(0.99))  # p = 0.5 everywhere: never enough
+    # nor may a single sentence answer it (the answerability model's gate closed too: the provisions path is tested)
+    closed = dataclasses.replace(bot.answerability.model(), threshold=1.01)
+    monkeypatch.setattr(bot.answerability, "model", lambda: closed)
     answer = statute_engine.ask("我开了个小店做买卖，登记以后算个体工商户吗？")
     assert answer.refused and not answer.citations
     assert "provisions model" in (answer.refusal_reason or "")

@@ -144,7 +144,7 @@ def test_answer_with_citation_then_follow_up(app_env):
 def test_suggestion_click_asks_it_and_new_chat_clears(app_env):
     app_env()
     at = start()
-    next(b for b in at.button if "企业能获得多少补贴" in b.label).click()
+    next(b for b in at.button if "支持资金最高有多少" in b.label).click()
     rerun(at)
     assert len(at.chat_message) == 2 and "万元" in answers(at)[-1]
     next(b for b in at.sidebar.button if b.label == "新对话").click()
