@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -299,18 +299,23 @@ def graph_path(cache_dir: Path, weights_path: Path) -> Path:
 
 
 def ensure_graph(cache_dir: Path, weights: E5Weights, weights_path: Path) -> Path:
-    """Convert the weights once (atomically: concurrent processes wait for one another) and return the graph."""
-    path = graph_path(cache_dir, weights_path)
+    """Convert the weights once and return the graph."""
+    return cached_graph(graph_path(cache_dir, weights_path), lambda: build_graph(weights, smooth=load_ranges()))
+
+
+def cached_graph(path: Path, build: Callable[[], object]) -> Path:
+    """``path``, written once from the ONNX model ``build`` returns (atomically: concurrent processes wait for one
+    another)."""
     if path.exists():
         return path
     import onnx  # 1.4 s to import: only when converting
     from filelock import FileLock
 
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=600):
         if not path.exists():
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            onnx.save(build_graph(weights, smooth=load_ranges()), str(tmp))
+            onnx.save(build(), str(tmp))  # type: ignore[arg-type]
             os.replace(tmp, path)
     return path
 

@@ -142,7 +142,7 @@ class Ranking:
 
     def similarity(self) -> tuple[float, float] | None:
         """Embedding cosine of the question to the best sentence, and its lead over the next ``SIMILARITY_RIVALS``
-        sentences by score (computed once, on demand: only the answerability model reads it); None without an
+        ``rivals`` by score (computed once, on demand: only the answerability model reads it); None without an
         embedder."""
         if self._similarity is None and self.embed is not None:
             passages, query = self.embed
@@ -164,11 +164,6 @@ class Ranking:
         return [c for c in self.cands if c is not self.best
                 and not (figures and any(f in normalize(c.text) for f in figures))]
 
-    def reading(self) -> float | None:
-        """The answer reader's probability that the best sentence states the answer; None when it read none (no
-        reader, or an English question)."""
-        return self.best.read
-
 
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
@@ -179,7 +174,7 @@ class ExtractiveAnswerer:
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
-        self._read = read  # the answer reader (``Ranking.reading``)
+        self._read = read  # the answer reader, (question, passages) -> probabilities (``_reader_rerank``)
 
     # ---- question analysis ------------------------------------------------------------------------
 
@@ -608,11 +603,12 @@ def _listed(words: tuple[tuple[str, str], ...]) -> set[str]:
             if word in ("哪些", "什么") and i >= 2 and words[i - 1][0] in ("有", "包括", "是") and words[i - 2][1].startswith("n")}
 
 
-def _figures(sentence: str, question: str) -> set[str]:
-    """Numbers of two or more digits the sentence states and the question does not, calendar years aside."""
+def _figures(sentence: str, question: str, *, years: bool = False) -> set[str]:
+    """Numbers of two or more digits the sentence states and the question does not, calendar years aside unless
+    ``years``."""
     asked = set(_NUM.findall(normalize(question)))
     return {n for n in _NUM.findall(normalize(sentence))
-            if n not in asked and len(n) >= 2 and not _YEAR_NUMBER.fullmatch(n)}
+            if n not in asked and len(n) >= 2 and (years or not _YEAR_NUMBER.fullmatch(n))}
 
 
 def _has_new_number(sentence: str, question: str) -> bool:

@@ -68,7 +68,6 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     # no embedder: the model reads its training means.  Nor for an English question: it and a Chinese sentence
     # score lower than two Chinese texts that say the same, and there is no English data to learn by how much
     similarity = (None if r.cross else r.similarity()) or (math.nan, math.nan)
-    reading = r.reading()  # None for an English question: the reader was trained on Chinese ones only
     return [
         best.coverage,
         sentence_cov,
@@ -86,7 +85,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         math.log1p(_support(r)),
         _asked_said(r, sent),
         *similarity,
-        math.nan if reading is None else reading,
+        math.nan if best.read is None else best.read,  # not read: an English question, or no reader
     ]
 
 
@@ -267,10 +266,9 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
 
 def _support(r: Ranking) -> int:
     """How many other retrieved chunks repeat a number the best sentence states (and the question does not)."""
-    from bot.extractive import _NUM
+    from bot.extractive import _figures
 
-    asked = set(_NUM.findall(normalize(r.question)))
-    numbers = {n for n in _NUM.findall(normalize(r.best.text)) if n not in asked and len(n) >= 2}
+    numbers = _figures(r.best.text, r.question, years=True)
     if not numbers:
         return 0
     return sum(1 for i, c in enumerate(r.chunks, 1)

@@ -14,7 +14,6 @@ The lower layers are the embedder's own 4-bit weights; ``bot/data/reader.npz`` h
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -27,6 +26,7 @@ from bot.e5_onnx import (
     E5Weights,
     build_graph,
     bundled_model_path,
+    cached_graph,
     embedding_input,
     load_ranges,
     read_weights,
@@ -53,9 +53,13 @@ def passage_text(sentence: str, context: str = "") -> str:
 
 def pair_ids(tok: E5Tokenizer, question: str, passage: str) -> list[int]:
     """Content ids of a (question, passage) pair, each side cut to its budget, joined as XLM-R joins pairs."""
-    q, p = tok.encode(["query: " + question, "passage: " + passage])
-    eos = tok.eos
-    return [*q[:QUESTION_TOKENS], eos, eos, *p[:PASSAGE_TOKENS]]
+    return question_rows(tok, question, [passage])[0]
+
+
+def question_rows(tok: E5Tokenizer, question: str, passages: Sequence[str]) -> list[list[int]]:
+    """``pair_ids`` of the question with each passage, the question tokenised once."""
+    q, *ps = tok.encode(["query: " + question, *("passage: " + p for p in passages)])
+    return [[*q[:QUESTION_TOKENS], tok.eos, tok.eos, *p[:PASSAGE_TOKENS]] for p in ps]
 
 
 def load_arrays(path: Path = READER_PATH) -> dict[str, np.ndarray]:
@@ -74,7 +78,7 @@ def reader_weights(base: E5Weights, arrays: dict[str, np.ndarray]) -> E5Weights:
         p = f"l{i}"
         for name in ("q", "k", "v", "ao", "fi", "fo"):
             q, s = arrays[f"{p}.{name}.q"], arrays[f"{p}.{name}.s"]
-            tensors[f"{p}.{name}.w"] = (q.astype(np.float32) * s[:, None]).astype(np.float32)
+            tensors[f"{p}.{name}.w"] = q.astype(np.float32) * s[:, None]
             tensors[f"{p}.{name}.b"] = arrays[f"{p}.{name}.b"]
         for name in ("aln", "oln"):
             tensors[f"{p}.{name}.w"] = arrays[f"{p}.{name}.w"]
@@ -92,7 +96,6 @@ class Reader:
         self._tok = E5Tokenizer(base)
         arrays = load_arrays(path)
         self._w = reader_weights(base, arrays)
-        self._frozen = int(json.loads(bytes(arrays["meta"]).decode())["frozen"])
         self._head_w, self._head_b = arrays["head.w"], float(arrays["head.b"][0])
         graph = self._graph(cache_dir, path)
         options = ort.SessionOptions()
@@ -102,26 +105,18 @@ class Reader:
 
     def _graph(self, cache_dir: Path, path: Path) -> Path:
         st, base = path.stat(), bundled_model_path().stat()
-        out = cache_dir / f"reader-{st.st_size}-{int(st.st_mtime)}-{base.st_size}.onnx"
-        if out.exists():
-            return out
-        import onnx
-        from filelock import FileLock
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(out) + ".lock", timeout=600):
-            if not out.exists():
-                # the embedder's measured input ranges hold for the layers it shares with the reader
-                smooth = {k: v for k, v in load_ranges().items() if int(k.split(".")[0][1:]) < self._frozen}
-                tmp = out.with_suffix(f".{os.getpid()}.tmp")
-                onnx.save(build_graph(self._w, smooth=smooth), str(tmp))
-                os.replace(tmp, out)
-        return out
+        def build():
+            # the embedder's measured input ranges hold for the layers it shares with the reader (still 4-bit)
+            smooth = {k: v for k, v in load_ranges().items() if self._w.tensors[f"{k}.w"].dtype != np.float32}
+            return build_graph(self._w, smooth=smooth)
+
+        return cached_graph(cache_dir / f"reader-{st.st_size}-{int(st.st_mtime)}-{base.st_size}.onnx", build)
 
     def probabilities(self, question: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
             return np.zeros(0)
-        rows = [pair_ids(self._tok, question, p) for p in passages]
+        rows = question_rows(self._tok, question, passages)
         x, mask = embedding_input(self._w, rows)
         pooled = self._session.run(["pooled"], {"x": x, "mask": mask})[0]
         return 1.0 / (1.0 + np.exp(-(pooled @ self._head_w + self._head_b)))

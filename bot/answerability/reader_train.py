@@ -38,6 +38,7 @@ import numpy as np
 from bot.answerability.reader import FROZEN, READER_PATH, pair_ids, passage_text, reader_trained_on
 from bot.answerability.train import BENCH, jsonl, near_miss
 from bot.e5_onnx import E5Tokenizer, E5Weights, bundled_model_path, dequantize_rows, embedding_input, read_weights
+from bot.structure import ARTICLE
 from bot.text import sentence_spans
 
 TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants) + RGB zh questions 0 mod 4 + "
@@ -97,9 +98,6 @@ def pairs(bench: Path, rng: random.Random, swaps: int = 1, statutes: bool = True
     return out
 
 
-_ARTICLE = re.compile(r"^第[零〇一二三四五六七八九十百千]+条(?:之[一二三四五六七八九十]+)?")
-
-
 def statute_pairs(folder: Path) -> list[tuple[str, str, int, str]]:
     """The statute questions' training split (STARD, MIT): each gold article (its first ``PASSAGE_TOKENS``, read
     with the law's title) is a positive, the articles just before and after it in the same law negatives —
@@ -113,11 +111,11 @@ def statute_pairs(folder: Path) -> list[tuple[str, str, int, str]]:
         if not found:
             continue
         law = articles.setdefault(found.group(1), [])
-        for block in re.split(r"\n(?=第[零〇一二三四五六七八九十百千]+条)", text.split("<!-- INFO END -->")[-1]):
-            m = _ARTICLE.match(block)
-            if m:
-                body = " ".join(line for line in block.splitlines() if line and not line.startswith("#"))
-                law.append((m.group(0), body))
+        body = text.split("<!-- INFO END -->")[-1]
+        starts = list(ARTICLE.finditer(body))
+        for at, end in zip(starts, [*(n.start() for n in starts[1:]), len(body)], strict=False):  # none: no end
+            block = body[at.start(1):end]
+            law.append((at.group(1), " ".join(line for line in block.splitlines() if line and not line.startswith("#"))))
     out: list[tuple[str, str, int, str]] = []
     for case in jsonl(folder / "train.jsonl"):
         if split_of(str(case["id"])) != "train":
@@ -208,11 +206,13 @@ def train(args: argparse.Namespace) -> None:
             cur.append(j)
         return [*out, cur] if cur else out
 
+    def attention_bias(m):  # a padded key position gets no attention
+        return ((1 - m) * -1e9)[:, None, None, :]
+
     def inputs(batch: list[int]):
         x, mask = embedding_input(weights, [ids[j] for j in batch])
         m = torch.from_numpy(mask)
-        bias = ((1 - m) * -1e9)[:, None, None, :]
-        return torch.from_numpy(x), m, bias
+        return torch.from_numpy(x), m, attention_bias(m)
 
     # the frozen layers' output is computed once per pair
     t0 = time.time()
@@ -250,7 +250,7 @@ def train(args: argparse.Namespace) -> None:
                 n = cache[j].shape[0]  # type: ignore[attr-defined]
                 hid[r, :n] = cache[j].float()  # type: ignore[attr-defined]
                 m[r, :n] = 1
-            bias = ((1 - m) * -1e9)[:, None, None, :]
+            bias = attention_bias(m)
             for layer in upper:
                 hid = layer(hid, bias)
             pooled = (hid * m[..., None]).sum(1) / m.sum(1, keepdim=True)
