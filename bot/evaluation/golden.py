@@ -3,9 +3,9 @@
 A set is a list of cases written by hand or exported from user feedback::
 
     - id: q01
-      question: 算力券每年发放总额是多少?
-      answers: ["1000万元", "1000万"]      # correct if the answer contains ANY of these
-      evidence: ["算力券", "1000万元"]      # ALL must occur in the chunks the answer cites
+      question: 创新券每年发放总额是多少?
+      answers: ["500万元", "500万"]        # correct if the answer contains ANY of these
+      evidence: ["创新券", "500万元"]       # ALL must occur in the chunks the answer cites
       tags: [amount]
     - id: n01
       question: 深圳的人工智能产业规模是多少?

@@ -23,8 +23,8 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": 
 def normalize(text: str) -> str:
     """NFKC (full width → half width), case folded, no whitespace, no thousands separators.
 
-    Curly quotes become straight ones so a hand-typed ``"首版次"`` matches
-    the document's ``“首版次”``.
+    Curly quotes become straight ones so a hand-typed ``"专精特新"`` matches
+    the document's ``“专精特新”``.
     """
     text = unicodedata.normalize("NFKC", text or "").casefold()
     text = _WS.sub("", text).translate(_QUOTES)
