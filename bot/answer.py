@@ -66,6 +66,9 @@ class Answer(BaseModel):
     dropped_citations: int = Field(default=0, description="Citations that failed verification and were removed.")
     notice: str | None = Field(default=None, description="A short note to the user, e.g. a fallback.")
     refusal_reason: str = Field(default="", description="Why the engine refused (empty when it answered).")
+    confidence: float | None = Field(
+        default=None, description="The answerability model's estimate that the quoted sentence answers the question "
+                                  "(the extractive engine; null where no estimate was made, e.g. nothing retrieved).")
 
     def render(self) -> str:
         """Plain-text answer followed by the numbered source list."""

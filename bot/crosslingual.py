@@ -166,6 +166,15 @@ def translate(text: str, *, known: Callable[[str], bool], limit: int = 6,
     return out
 
 
+def keyword_query(question: str, *, known: Callable[[str], bool], cache_dir: Path | None = None) -> str:
+    """What the keyword index is searched with for an English question: the question with its amounts in
+    Chinese units (45 billion → 450亿, as the sources write them) and the Chinese words its terms translate to."""
+    from bot.extractive import _chinese_magnitudes
+
+    extra = [zh for _word, zhs in translate(question, known=known, cache_dir=cache_dir) for zh in zhs]
+    return " ".join([_chinese_magnitudes(question), *extra])
+
+
 def proper_names(text: str) -> list[str]:
     """Capitalised words that are not the first word of the question (place or person names)."""
     words = _WORD.findall(text)

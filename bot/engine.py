@@ -208,6 +208,7 @@ class Engine:
             retrieved=[_retrieved(c) for c in state["chunks"]], timings_ms=state["timings"],
             dropped_citations=dropped + reply.dropped + unshown, notice=reply.notice,
             refusal_reason=reason if refused else "",
+            confidence=None if reply.confidence is None else round(reply.confidence, 3),
         )
 
     def chat_model(self) -> Any:

@@ -53,6 +53,7 @@ class Reply:
     engine: str = ""
     notice: str | None = None
     dropped: int = 0
+    confidence: float | None = None  # the answerability model's estimate (extractive engine), None where not estimated
 
 
 class Tools(Protocol):

@@ -348,7 +348,7 @@ class ExtractiveAnswerer:
             cand.score = 0.7 * cand.coverage + 0.1 * rank_prior + typed - 0.04 * len(cand.text) / 100
         self._dense_rerank(question, cands)
         cross = not is_cjk(question)
-        if read and self._read is not None and not cross:  # trained on Chinese questions only
+        if read and self._read is not None:
             self._reader_rerank(question, cands)
         best = max(cands, key=lambda c: c.score)
         return Ranking(question=question, terms=terms, cands=cands, best=best, wants_number=wants_number,
@@ -401,17 +401,18 @@ class ExtractiveAnswerer:
             return Decision([], "", True, reason)
         unmet = constraints.unmet(ranking)
         prob = model().probability(ranking, unmet=len(unmet))
+        threshold = model().threshold_for(ranking)
         if unmet:
             # The sentence is about the topic but not what was asked (国家标准 for 地方标准):
             # say so, and cite it only as related material, never as the answer.
             reason = "the question sets " + "、".join(u.text for u in unmet) + ", which the best sentence does not meet"
-            if model().probability(ranking, unmet=0) >= model().threshold:
+            if model().probability(ranking, unmet=0) >= threshold:
                 lead = constraints.not_covered_lead(unmet, ranking.cross)
                 return Decision([Claim(n=best.chunk_n, quote=best.text)], f"{lead}{best.text}[{best.chunk_n}]", True,
                                 reason, related=True, probability=prob)
             return Decision([], "", True, reason, probability=prob)
-        if prob < model().threshold:
-            return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {model().threshold:.2f}",
+        if prob < threshold:
+            return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {threshold:.2f}",
                             probability=prob)
         chosen = self._extend(best, ranking.cands, terms, reason=asks_reason(question))
         # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown;
@@ -706,4 +707,4 @@ class ExtractiveEngine(AnswerEngine):
         # an answer quoting an article says which: 根据《…》第N条，…
         text = decision.answer if decision.refused else name_article(decision.answer, decision.claims, chunks, lang=lang)
         yield Reply(text=text, claims=decision.claims, refused=decision.refused, reason=decision.reason,
-                    engine=self.name, related=decision.related)
+                    engine=self.name, related=decision.related, confidence=decision.probability)

@@ -137,12 +137,8 @@ class HybridRetriever(BaseRetriever):
         """An English question also searches the Chinese words its terms translate to."""
         if is_cjk(query) or not re.search(r"[A-Za-z]{3,}", query):
             return query
-        from bot.crosslingual import translate
+        from bot.crosslingual import keyword_query
 
         self.index.ensure_bm25(wait=False)
-        known = lambda zh: self.index.bm25.idf(zh) > 0
-        extra = [zh for _word, zhs in translate(query, known=known, cache_dir=self.index.settings.data_dir)
-                 for zh in zhs]
-        from bot.extractive import _chinese_magnitudes
-
-        return " ".join([_chinese_magnitudes(query), *extra])  # 45 billion → 450亿, as the sources write it
+        return keyword_query(query, known=lambda zh: self.index.bm25.idf(zh) > 0,
+                             cache_dir=self.index.settings.data_dir)

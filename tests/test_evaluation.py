@@ -279,8 +279,8 @@ def test_json_report_has_exactly_the_documented_keys():
     assert list(data["summary"]) == ["cases", "answer_accuracy", "evidence_accuracy", "refusal_accuracy",
                                      "false_refusal_rate", "recall_at_k", "mrr", "citation_validity",
                                      "answer_chars_p50", "latency_ms_p50", "latency_ms_p95"]
-    assert set(data["cases"][0]) == {"id", "question", "answer", "refused", "refusal_reason", "citations", "passed",
-                                     "checks", "latency_ms"}
+    assert set(data["cases"][0]) == {"id", "question", "answer", "refused", "refusal_reason", "confidence", "citations",
+                                     "passed", "checks", "latency_ms"}
     assert data["cases"][0]["checks"]["retrieval"]["rank"] == 1
     assert "rank" not in data["cases"][0]["checks"]["answer"]
     assert "latency_ms" not in json.dumps(without_timings(data))

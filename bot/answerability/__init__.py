@@ -85,7 +85,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
         math.log1p(_support(r)),
         _asked_said(r, sent),
         *similarity,
-        math.nan if best.read is None else best.read,  # not read: an English question, or no reader
+        math.nan if best.read is None else best.read,  # not read: no reader
     ]
 
 
@@ -286,6 +286,12 @@ class Model:
     intercept: float
     threshold: float
     min_coverage: float = 0.0  # a floor under the model, for inputs unlike its training data (a one-sentence corpus)
+    # an English question's threshold, chosen on English questions (the model is fitted on Chinese ones only)
+    cross_threshold: float | None = None
+
+    def threshold_for(self, r: Ranking) -> float:
+        """The threshold ``r``'s question is decided at: English questions have their own."""
+        return self.cross_threshold if r.cross and self.cross_threshold is not None else self.threshold
 
     def probability(self, r: Ranking, *, unmet: int = 0) -> float:
         """Estimated probability that ``r.best`` answers the question."""
@@ -305,7 +311,8 @@ class Model:
                              "retrain with python -m bot.answerability.train")
         return cls(names=tuple(data["features"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
                    coef=tuple(data["coef"]), intercept=float(data["intercept"]), threshold=float(data["threshold"]),
-                   min_coverage=float(data.get("min_coverage", 0.0)))
+                   min_coverage=float(data.get("min_coverage", 0.0)),
+                   cross_threshold=None if data.get("cross_threshold") is None else float(data["cross_threshold"]))
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,8 @@ from bot.e5_onnx import (
 )
 
 READER_PATH = Path(__file__).resolve().parents[1] / "data" / "reader.npz"
+# CMRC dev questions in English, written for this product (reader_train.py reads part 1's, train.py part 2's)
+ENGLISH_PATH = Path(__file__).with_name("questions_en.jsonl")
 FROZEN = 3  # layers kept as the embedder has them by default; the rest are fine-tuned (the file says how many)
 QUESTION_TOKENS = 64
 PASSAGE_TOKENS = 160
@@ -44,6 +46,14 @@ def reader_trained_on(source: str, index: int) -> bool:
     "rgb"): the answerability model is fitted only on the others, so it learns how far to trust the reader on
     questions the reader has not read."""
     return index % 2 == 1 if source == "cmrc" else index % 4 == 0
+
+
+def english_questions(path: Path = ENGLISH_PATH) -> dict[str, str]:
+    """CMRC question id → the question in English (``ENGLISH_PATH``; one JSON object per line)."""
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {r["id"]: r["en"] for r in rows}
 
 
 def passage_text(sentence: str, context: str = "") -> str:

@@ -12,6 +12,9 @@ split and never from its validation split:
   passage that holds the answer is a positive; the passage's other sentences that share most characters with
   the question, and one at random, are negatives; the question with one word swapped for another of its kind
   from the passage (``train.near_miss``) against the answer sentence is a negative (it is about something else).
+* The same CMRC questions in English (``ENGLISH_PATH``: renderings written for this product, as a user would ask
+  them; CC BY-SA 4.0 like the originals) against the same Chinese sentences: English questions on Chinese
+  documents are read like Chinese ones.
 * RGB zh, questions numbered 0 mod 4 (news 2022-23, CC BY-NC-SA 4.0): answer sentences of the positive passages
   are positives, the noise passages' sentences closest to the question negatives.
 * The statute questions' training split (STARD, MIT; ``statute_pairs``): gold articles positive, their neighbours
@@ -35,14 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answerability.reader import FROZEN, READER_PATH, pair_ids, passage_text, reader_trained_on
+from bot.answerability.reader import FROZEN, READER_PATH, english_questions, pair_ids, passage_text, reader_trained_on
 from bot.answerability.train import BENCH, jsonl, near_miss
 from bot.e5_onnx import E5Tokenizer, E5Weights, bundled_model_path, dequantize_rows, embedding_input, read_weights
 from bot.structure import ARTICLE
 from bot.text import sentence_spans
 
-TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants) + RGB zh questions 0 mod 4 + "
-              "statute questions, training split")
+TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants, and in English) + RGB zh questions "
+              "0 mod 4 + statute questions, training split")
 LICENCE = ("derived from multilingual-e5-small (MIT), CMRC 2018 (CC BY-SA 4.0), RGB (CC BY-NC-SA 4.0) and STARD (MIT) "
            "data; see docs/answerability.md")
 HARD_NEGATIVES = 3  # per question: the passage's sentences sharing most characters with it
@@ -62,9 +65,11 @@ def _has_answer(sentence: str, groups: list[list[str]]) -> bool:
     return all(any(unicodedata.normalize("NFKC", a).lower() in s for a in g if a) for g in groups)
 
 
-def pairs(bench: Path, rng: random.Random, swaps: int = 1, statutes: bool = True) -> list[tuple[str, str, int, str]]:
+def pairs(bench: Path, rng: random.Random, swaps: int = 1, statutes: bool = True,
+          english: dict[str, str] | None = None) -> list[tuple[str, str, int, str]]:
     """(question, sentence, label, source) training pairs (see the module docstring)."""
     out: list[tuple[str, str, int, str]] = []
+    english = english or {}
     for i, case in enumerate(jsonl(bench / "cmrc_dev_part1.jsonl")):
         if not reader_trained_on("cmrc", i):
             continue
@@ -81,6 +86,9 @@ def pairs(bench: Path, rng: random.Random, swaps: int = 1, statutes: bool = True
         if others:
             chosen.append(rng.choice(others))
         out += [(q, s, 0, "cmrc") for s in chosen]
+        if case["id"] in english:  # the same sentences, asked in English
+            en = english[case["id"]]
+            out += [(en, gold[0], 1, "cmrc-en"), *((en, s, 0, "cmrc-en") for s in chosen)]
         variants = {near_miss(case, random.Random(f"{case['id']}/{k}" if k else case["id"])) for k in range(swaps)}
         out += [(v, gold[0], 0, "cmrc-swap") for v in sorted(v for v in variants if v is not None)]
     for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
@@ -186,7 +194,8 @@ def train(args: argparse.Namespace) -> None:
     rng = random.Random(0)
     weights = read_weights(bundled_model_path())
     tok = E5Tokenizer(weights)
-    data = pairs(args.bench, rng, args.swaps, statutes=not args.no_statutes)
+    data = pairs(args.bench, rng, args.swaps, statutes=not args.no_statutes,
+                 english=None if args.no_english else english_questions())
     print(f"{len(data)} pairs, {sum(d[2] for d in data)} positive", file=sys.stderr)
     ids = [pair_ids(tok, q, passage_text(s)) for q, s, _, _ in data]
     labels = torch.tensor([d[2] for d in data], dtype=torch.float32)
@@ -299,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frozen", type=int, default=FROZEN, help="lower layers kept as the embedder has them")
     ap.add_argument("--swaps", type=int, default=2, help="near-miss variants per question")
     ap.add_argument("--no-statutes", action="store_true", help="leave out the statute questions")
+    ap.add_argument("--no-english", action="store_true", help="leave out the English renderings of the questions")
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--batch-tokens", type=int, default=2048)
     args = ap.parse_args(argv)

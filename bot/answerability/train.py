@@ -36,14 +36,15 @@ import numpy as np
 
 from bot.answerability import FEATURES, MODEL_PATH, Model, features
 from bot.answerability.constraints import unmet
-from bot.answerability.reader import reader_trained_on
+from bot.answerability.reader import ENGLISH_PATH, english_questions, reader_trained_on
 from bot.chunking import split_document
+from bot.crosslingual import keyword_query
 from bot.embeddings import E5Embeddings
 from bot.evaluation.matching import groups_missing
 from bot.extractive import ExtractiveAnswerer, _has_new_number, asks_reason
 from bot.keyword import Bm25Index
 from bot.loaders import load_file
-from bot.text import tokenize
+from bot.text import is_cjk, tokenize
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
 COST = 2.0  # a confident wrong answer is worse than a refusal: it costs two
@@ -52,6 +53,7 @@ RGB_WEIGHT = 3.0
 # they lowered the bundled article's dev answers from 0.957 to 0.870); they measure the subject check.
 SWAP_WEIGHT = 0.0
 SET_WEIGHT = {"rgb": RGB_WEIGHT, "rgb-noise": RGB_WEIGHT, "cmrc-swap": SWAP_WEIGHT}
+CROSS_SETS = ("cmrc-en",)  # English questions on the Chinese passages: validation only, their own threshold
 # Coverage floor under the model.  On the validation rows the model almost never answers below 0.4 coverage
 # (correct - 2 x wrong 808 without the floor, 809 with it); the floor guards inputs unlike the training data,
 # e.g. a corpus of one or two sentences, where the margin over the runner-up is large by construction.
@@ -86,6 +88,8 @@ class Corpus:
     def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
         model = self.bm25.model
         assert model is not None  # built in __init__ from a non-empty corpus
+        if not is_cjk(question):  # as the product searches for an English question
+            question = keyword_query(question, known=lambda zh: self.bm25.idf(zh) > 0)
         known = [t for t in tokenize(question) if t in model.vocab_dict]
         if not known:
             return []
@@ -167,6 +171,7 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
     t0 = time.time()
     embeddings = E5Embeddings(cache_path=cache)
     cmrc = Corpus(bench / "cmrc_dev_corpus.jsonl", embeddings)
+    english = english_questions()
     for part, split in (("cmrc_dev_part1.jsonl", "train"), ("cmrc_dev_part2.jsonl", "val")):
         for i, case in enumerate(jsonl(bench / part)):
             if limit and i >= limit:
@@ -174,6 +179,10 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             r = row(cmrc, case["question"], case["answer_groups"])
             seen = split == "train" and reader_trained_on("cmrc", i)
             rows.append({**r, "set": "cmrc", "split": split, "id": case["id"], "reader_seen": seen})
+            if split == "val" and case["id"] in english:  # part 1's English questions trained the reader
+                r = row(cmrc, english[case["id"]], case["answer_groups"])
+                rows.append({**r, "set": "cmrc-en", "split": split, "id": case["id"], "question": english[case["id"]],
+                             "reader_seen": False})
             swapped = near_miss(case, random.Random(case["id"])) if i % SWAP_EVERY == 0 else None
             if swapped:
                 r = row(cmrc, swapped, case["answer_groups"], answerable=False)
@@ -199,7 +208,7 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             handle.write(json.dumps(r) + "\n")
 
 
-def fit(rows: list[dict]) -> Model:
+def fit(rows: list[dict], c: float = 1.0) -> Model:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -215,7 +224,7 @@ def fit(rows: list[dict]) -> Model:
     # RGB has a tenth of CMRC's questions: its rows weigh RGB_WEIGHT so news questions and the
     # noise-only rejection cases are not drowned out by encyclopaedia ones
     weight = np.array([SET_WEIGHT.get(r["set"], 1.0) for r in train])
-    lr = LogisticRegression(C=1.0, max_iter=1000).fit((x - scaler.mean_) / scale, y, sample_weight=weight)
+    lr = LogisticRegression(C=c, max_iter=1000).fit((x - scaler.mean_) / scale, y, sample_weight=weight)
     model = Model(names=FEATURES, mean=tuple(scaler.mean_.tolist()), scale=tuple(scale.tolist()),
                   coef=tuple(lr.coef_[0].tolist()), intercept=float(lr.intercept_[0]), threshold=0.5,
                   min_coverage=MIN_COVERAGE)
@@ -271,31 +280,53 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--report", type=Path, help="write curves and calibration as JSON")
+    ap.add_argument("--keep-coefficients", action="store_true",
+                    help="keep the weights of the model in --out and choose only its thresholds on the rows")
     args = ap.parse_args(argv)
     if args.recollect or not args.rows.exists():
         collect(args.bench, args.rows, limit=args.limit, cache=args.embedding_cache)
     with gzip.open(args.rows, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]
     random.Random(0).shuffle(rows)
-    model = fit(rows)
-    val = [r for r in rows if r["split"] == "val" and SET_WEIGHT.get(r["set"], 1.0) > 0]
+    # --keep-coefficients: the model in --out keeps its weights; only the thresholds are chosen anew on these rows
+    model = Model.load(args.out) if args.keep_coefficients else fit(rows)
+    # Chinese questions and English ones (asked of the same Chinese passages) each get the threshold that
+    # maximises correct - COST x wrong on their own validation rows: the model was fitted on Chinese ones only
+    val = [r for r in rows if r["split"] == "val" and SET_WEIGHT.get(r["set"], 1.0) > 0 and r["set"] not in CROSS_SETS]
+    cross_val = [r for r in rows if r["split"] == "val" and r["set"] in CROSS_SETS]
     grid = [i / 100 for i in range(5, 96)]
-    best = max(curve(model, val, grid), key=lambda c: (c["correct"] - COST * (c["answered"] - c["correct"]), -c["threshold"]))
-    model = Model(**{**model.__dict__, "threshold": best["threshold"]})
+
+    def best_point(sel: list[dict]) -> dict:
+        return max(curve(model, sel, grid), key=lambda c: (c["correct"] - COST * (c["answered"] - c["correct"]),
+                                                           -c["threshold"]))
+
+    best = best_point(val)
+    cross = best_point(cross_val) if cross_val else None
+    model = Model(**{**model.__dict__, "threshold": best["threshold"],
+                     "cross_threshold": cross["threshold"] if cross else None})
     data = {"features": list(FEATURES), "mean": model.mean, "scale": model.scale, "coef": model.coef,
-            "intercept": model.intercept, "threshold": model.threshold, "min_coverage": model.min_coverage,
+            "intercept": model.intercept, "threshold": model.threshold, "cross_threshold": model.cross_threshold,
+            "min_coverage": model.min_coverage,
             "trained_on": "CMRC 2018 dev part 1 + RGB zh even questions (all passages, and noise passages only)",
             "threshold_from": f"CMRC dev part 2 + RGB zh odd questions: max correct - {COST:g} x wrong",
+            "cross_threshold_from": f"CMRC dev part 2 questions in English ({ENGLISH_PATH.name}): the same rule",
             "licence": "derived from CC BY-SA 4.0 (CMRC 2018) and CC BY-NC-SA 4.0 (RGB) data; see docs/answerability.md"}
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     print(f"threshold {model.threshold} (val coverage {best['coverage']:.3f}, risk {best['risk']:.3f})")
+    if cross:
+        print(f"English threshold {model.cross_threshold} (val coverage {cross['coverage']:.3f}, "
+              f"risk {cross['risk']:.3f})")
     if args.report:
         report = {}
         for split in ("train", "val"):
-            for name in ("cmrc", "cmrc-swap", "rgb", "rgb-noise"):
+            for name in ("cmrc", "cmrc-swap", "rgb", "rgb-noise", *CROSS_SETS):
                 sel = [r for r in rows if r["split"] == split and r["set"] == name]
+                if not sel:
+                    continue
+                at = model.cross_threshold if name in CROSS_SETS and model.cross_threshold is not None \
+                    else model.threshold
                 report[f"{name}/{split}"] = {"curve": curve(model, sel, [i / 20 for i in range(0, 20)]),
-                                             "at_threshold": curve(model, sel, [model.threshold])[0],
+                                             "at_threshold": curve(model, sel, [at])[0],
                                              "calibration": calibration(model, sel)}
         args.report.write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0

@@ -49,6 +49,7 @@ class CaseResult(BaseModel):
     answer: str
     refused: bool
     refusal_reason: str = ""
+    confidence: float | None = None  # the answer's answerability estimate (risk–coverage from a run's JSON)
     citations: list[CitationResult] = Field(default_factory=list)
     passed: bool
     checks: dict[str, SerializeAsAny[Check]] = Field(default_factory=dict)

@@ -136,7 +136,7 @@ def grade(case: GoldenCase, answer: Answer, chunk_texts: dict[str, str], *, late
                                            [c.article for c in answer.citations], depth=article_depth)
     return CaseResult(
         id=case.id, question=case.question, answer=answer.answer, refused=answer.refused,
-        refusal_reason=answer.refusal_reason, citations=citations,
+        refusal_reason=answer.refusal_reason, confidence=answer.confidence, citations=citations,
         passed=all(c.passed for name, c in checks.items() if name in GRADED), checks=checks,
         latency_ms=round(latency_ms, 1), answerable=case.answerable, tags=case.tags, expected=case.groups,
         evidence=case.evidence,
