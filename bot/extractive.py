@@ -311,7 +311,10 @@ class ExtractiveAnswerer:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))
         cjk = "".join(re.findall(r"[\u3400-\u9fff]+", question))
         if cjk:  # Chinese words inside an English question ("the rule on 个体工商户")
-            terms.extend(self._zh_terms(cjk))
+            for t in self._zh_terms(cjk):
+                # written in Chinese on purpose: the exact term meant, so sources that never use it have no answer
+                t.must = t.must or t.oov
+                terms.append(t)
         return terms
 
     # ---- answering -----------------------------------------------------------------------------

@@ -312,3 +312,12 @@ def test_the_reader_reranks_the_best_sentences_and_is_a_feature(tmp_path):
     english = reading.rank("Who builds the demonstration park?", chunks)
     assert english is not None and english.cross and english.best.read is not None
     assert not math.isnan(features(english)[FEATURES.index("reader")])
+
+
+def test_an_english_question_naming_a_chinese_term_the_sources_never_use_is_refused(fixture_answerer):
+    """A Chinese term written into an English question is the exact thing meant: 省级示范园区 is not the 市级 one
+    the fixture rewards, so the question is refused, naming the term; the term the sources do use is no obstacle."""
+    other = fixture_answerer("What one-off reward does the operator of a newly recognised park (省级示范园区) get?")
+    assert other.refused and "省级" in other.reason
+    same = fixture_answerer("What one-off reward does the operator of a newly recognised park (市级示范园区) get?")
+    assert "市级" not in same.reason
