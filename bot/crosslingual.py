@@ -18,7 +18,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from bot.text import STOPWORDS, read_word_table
+from bot.text import STOPWORDS, is_cjk, read_word_table
 
 _LOCK = threading.Lock()
 # The parsed dictionary is the same for every engine, so one copy per process; only where
@@ -164,6 +164,12 @@ def translate(text: str, *, known: Callable[[str], bool], limit: int = 6,
                     found.append(zh)
         out.append((word, found[:limit]))
     return out
+
+
+def searched_in_english(question: str) -> bool:
+    """Whether the keyword index is searched with ``keyword_query``: a question mostly in Latin letters with a word
+    of three letters or more (not "12?", not a Chinese question naming "AI")."""
+    return not is_cjk(question) and bool(re.search(r"[A-Za-z]{3,}", question))
 
 
 def keyword_query(question: str, *, known: Callable[[str], bool], cache_dir: Path | None = None) -> str:

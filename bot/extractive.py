@@ -404,7 +404,7 @@ class ExtractiveAnswerer:
             return Decision([], "", True, reason)
         unmet = constraints.unmet(ranking)
         prob = model().probability(ranking, unmet=len(unmet))
-        threshold = model().threshold_for(ranking)
+        threshold = model().threshold_for(cross=ranking.cross)
         if unmet:
             # The sentence is about the topic but not what was asked (国家标准 for 地方标准):
             # say so, and cite it only as related material, never as the answer.

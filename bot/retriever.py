@@ -7,7 +7,6 @@ numbers, names and policy terms that embeddings blur.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -20,7 +19,6 @@ from pydantic import ConfigDict
 from bot.index import Index
 from bot.query_adapter import QueryAdapter
 from bot.structure import is_article
-from bot.text import is_cjk
 
 RRF_K = 60
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="keyword-search")
@@ -135,9 +133,10 @@ class HybridRetriever(BaseRetriever):
 
     def _keyword_query(self, query: str) -> str:
         """An English question also searches the Chinese words its terms translate to."""
-        if is_cjk(query) or not re.search(r"[A-Za-z]{3,}", query):
+        from bot.crosslingual import keyword_query, searched_in_english
+
+        if not searched_in_english(query):
             return query
-        from bot.crosslingual import keyword_query
 
         self.index.ensure_bm25(wait=False)
         return keyword_query(query, known=lambda zh: self.index.bm25.idf(zh) > 0,

@@ -78,14 +78,13 @@ def test_model_file_matches_the_features_and_is_calibrated_on_its_inputs():
 def test_english_questions_are_decided_at_their_own_threshold():
     """The model is fitted on Chinese questions; English ones get the threshold chosen on English questions."""
     from dataclasses import replace
-    from types import SimpleNamespace
 
     shipped = model()
     assert shipped.cross_threshold is not None and 0 < shipped.cross_threshold < 1
     m = replace(shipped, threshold=0.5, cross_threshold=0.7)
-    assert m.threshold_for(SimpleNamespace(cross=True)) == 0.7
-    assert m.threshold_for(SimpleNamespace(cross=False)) == 0.5
-    assert replace(m, cross_threshold=None).threshold_for(SimpleNamespace(cross=True)) == 0.5
+    assert m.threshold_for(cross=True) == 0.7
+    assert m.threshold_for(cross=False) == 0.5
+    assert replace(m, cross_threshold=None).threshold_for(cross=True) == 0.5
 
 
 def test_model_trained_on_other_features_is_rejected_with_a_clear_error(tmp_path):

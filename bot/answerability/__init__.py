@@ -66,7 +66,7 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     others = [c.score for c in r.rivals()]
     margin = best.score - max(others) if others else 1.0
     # no embedder: the model reads its training means.  Nor for an English question: it and a Chinese sentence
-    # score lower than two Chinese texts that say the same, and there is no English data to learn by how much
+    # score lower than two Chinese texts that say the same, and the model, fitted on Chinese rows, cannot learn by how much
     similarity = (None if r.cross else r.similarity()) or (math.nan, math.nan)
     return [
         best.coverage,
@@ -289,9 +289,9 @@ class Model:
     # an English question's threshold, chosen on English questions (the model is fitted on Chinese ones only)
     cross_threshold: float | None = None
 
-    def threshold_for(self, r: Ranking) -> float:
-        """The threshold ``r``'s question is decided at: English questions have their own."""
-        return self.cross_threshold if r.cross and self.cross_threshold is not None else self.threshold
+    def threshold_for(self, *, cross: bool) -> float:
+        """The threshold a question is decided at: English questions (``cross``) have their own."""
+        return self.cross_threshold if cross and self.cross_threshold is not None else self.threshold
 
     def probability(self, r: Ranking, *, unmet: int = 0) -> float:
         """Estimated probability that ``r.best`` answers the question."""

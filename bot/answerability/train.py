@@ -38,13 +38,13 @@ from bot.answerability import FEATURES, MODEL_PATH, Model, features
 from bot.answerability.constraints import unmet
 from bot.answerability.reader import ENGLISH_PATH, english_questions, reader_trained_on
 from bot.chunking import split_document
-from bot.crosslingual import keyword_query
+from bot.crosslingual import keyword_query, searched_in_english
 from bot.embeddings import E5Embeddings
 from bot.evaluation.matching import groups_missing
 from bot.extractive import ExtractiveAnswerer, _has_new_number, asks_reason
 from bot.keyword import Bm25Index
 from bot.loaders import load_file
-from bot.text import is_cjk, tokenize
+from bot.text import tokenize
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
 COST = 2.0  # a confident wrong answer is worse than a refusal: it costs two
@@ -88,7 +88,7 @@ class Corpus:
     def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
         model = self.bm25.model
         assert model is not None  # built in __init__ from a non-empty corpus
-        if not is_cjk(question):  # as the product searches for an English question
+        if searched_in_english(question):  # as the product searches for an English question
             question = keyword_query(question, known=lambda zh: self.bm25.idf(zh) > 0)
         known = [t for t in tokenize(question) if t in model.vocab_dict]
         if not known:
@@ -208,7 +208,7 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             handle.write(json.dumps(r) + "\n")
 
 
-def fit(rows: list[dict], c: float = 1.0) -> Model:
+def fit(rows: list[dict]) -> Model:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -224,7 +224,7 @@ def fit(rows: list[dict], c: float = 1.0) -> Model:
     # RGB has a tenth of CMRC's questions: its rows weigh RGB_WEIGHT so news questions and the
     # noise-only rejection cases are not drowned out by encyclopaedia ones
     weight = np.array([SET_WEIGHT.get(r["set"], 1.0) for r in train])
-    lr = LogisticRegression(C=c, max_iter=1000).fit((x - scaler.mean_) / scale, y, sample_weight=weight)
+    lr = LogisticRegression(C=1.0, max_iter=1000).fit((x - scaler.mean_) / scale, y, sample_weight=weight)
     model = Model(names=FEATURES, mean=tuple(scaler.mean_.tolist()), scale=tuple(scale.tolist()),
                   coef=tuple(lr.coef_[0].tolist()), intercept=float(lr.intercept_[0]), threshold=0.5,
                   min_coverage=MIN_COVERAGE)
@@ -323,8 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                 sel = [r for r in rows if r["split"] == split and r["set"] == name]
                 if not sel:
                     continue
-                at = model.cross_threshold if name in CROSS_SETS and model.cross_threshold is not None \
-                    else model.threshold
+                at = model.threshold_for(cross=name in CROSS_SETS)
                 report[f"{name}/{split}"] = {"curve": curve(model, sel, [i / 20 for i in range(0, 20)]),
                                              "at_threshold": curve(model, sel, [at])[0],
                                              "calibration": calibration(model, sel)}
