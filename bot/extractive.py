@@ -25,6 +25,7 @@ import jieba.posseg as pseg
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.answerability import _TITLE
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
 from bot.structure import article_name, is_article, name_article
@@ -59,13 +60,16 @@ A_FEW_AFTER = "哪几这那近前后头"  # after these 几 does not ask a count
 _YEARS_COUNT = rf"(?<![{A_FEW_AFTER}])几年(?!级)"
 _DURATION = re.compile(rf"{_YEARS_COUNT}|多少年")
 _WANTS_NUMBER = re.compile(r"多少|(?<!几)几(?![几月号日年点时])|" + _YEARS_COUNT + r"|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
-_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|what (date|year|day|month)", re.I)
+_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|\b(?:what|which) (?:exact |precise |specific )?(?:date|year|day|month)\b", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
-_WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|which day|what date|what day", re.I)
+_WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|\b(?:what|which) (?:exact |precise |specific )?(?:day|date)\b", re.I)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
 # the thing an English question asks for: "size" in "what is the size of …", "subsidy" in "what is the maximum subsidy"
 _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
+# the thing an English question asks for by name: "which company", "what kind of subsidy" (not "what is", "what does")
+_ASKED_NOUN_EN = re.compile(r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?(?!(?:is|was|are|were|does|do|did|can|"
+                            r"could|will|would|should|has|have|had|kinds?|types?|sorts?)\b)([a-z]+)\b", re.I)
 # the similarity features compare the best sentence with this many runners-up; a lone sentence leads by this much
 SIMILARITY_RIVALS = 4
 READ_TOP = 5  # sentences the answer reader reads per question
@@ -169,12 +173,13 @@ class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
     def __init__(self, *, idf, embed_passages=None, embed_query=None, dictionary_dir: Path | None = None,
-                 read=None) -> None:
+                 read=None, spelt=None) -> None:
         self.dictionary_dir = dictionary_dir  # where the parsed CC-CEDICT is kept (the engine's data folder)
         self._idf = idf  # token -> idf (0 when the corpus never uses it)
         self._embed_passages = embed_passages
         self._embed_query = embed_query
         self._read = read  # the answer reader, (question, passages) -> probabilities (``_reader_rerank``)
+        self._spelt = spelt  # pinyin key -> the corpus's words spelt so (English questions' names)
 
     # ---- question analysis ------------------------------------------------------------------------
 
@@ -227,8 +232,11 @@ class ExtractiveAnswerer:
             # double: an answer sentence usually names an instance, not the category.
             # The thing whose items are asked for (申报材料 in 申报材料有哪些) likewise: a corpus that never
             # names it cannot list it (CMRC/RGB: fires on 1 of 4,827 training-pipeline questions; docs/answerability.md)
+            # An office (董事长) the corpus never names likewise: no sentence of it says who holds it (fires on none
+            # of the 3,519 CMRC and RGB questions, whose offices their passages name)
+            office = flag.startswith("n") and _TITLE.search(word) is not None
             must = (word.isdigit() and len(word) >= 2) or (oov and (flag.startswith(_PROPER) or word in asked_for
-                                                                    or word in listed))
+                                                                    or word in listed or office))
             if word in asked_for:
                 weight *= 2
             must = must and not one
@@ -275,15 +283,26 @@ class ExtractiveAnswerer:
 
     def _cross_terms(self, question: str) -> list[Term]:
         """English words become terms matched by their dictionary translations."""
-        from bot.crosslingual import dictionary_translations, proper_names, translate
+        from bot.crosslingual import dictionary_translations, proper_names, romanised_names, translate
 
         known = lambda zh: self._idf(zh) > 0
         names = {n.lower() for n in proper_names(question)}
         asked = {(head if head and head.lower() not in STOPWORDS else word).lower()
                  for word, head in _ASKED_EN.findall(question)}
         terms = []
+        # names in pinyin (Wang Jianbo) that the corpus writes in Chinese: one term, matched by those words
+        spelt = (romanised_names(question, spelt=self._spelt, known=known, cache_dir=self.dictionary_dir)
+                 if self._spelt is not None else [])
+        for name, spelling in spelt:
+            terms.append(Term(name, max(self._idf(z) for z in spelling), False, False, spelling))
+        in_names = {w for name, _ in spelt for w in name.split()}
+        # the word after "how" is the form of the question (how tall, how large), as 多高 is in Chinese: the measure
+        # asked is checked by its units (``constraints.asked_measure``), not looked for as a word
+        asking = {w.lower() for w in re.findall(r"\bhow\s+([A-Za-z]+)", question, re.I)}
         for word, zh in translate(question, known=known, cache_dir=self.dictionary_dir):
             low = word.lower()
+            if low in in_names or low in asking:
+                continue
             if low in _MONTHS:
                 month = f"{_MONTHS.index(low) + 1}月"
                 terms.append(Term(low, max(self._idf(month), 1.0), True, False, (month,)))
@@ -297,15 +316,18 @@ class ExtractiveAnswerer:
                 must = low in names or low in asked
                 terms.append(Term(low, 0.0 if must else -1.0, must, True))
             elif not word.islower() or len(low) >= 6:
-                # unknown to the dictionary too (biotech): kept, as a Chinese question keeps a word the corpus
-                # lacks, so that it lowers coverage instead of vanishing
-                terms.append(Term(low, -1.0, low in names or low in asked, True))
+                # unknown to the dictionary too (biotech, Wesco): kept, as a Chinese question keeps a word the corpus
+                # lacks, so that it lowers coverage instead of vanishing.  A name among them is no reason to refuse:
+                # the sources may write it in characters no dictionary gives (韦斯科); the English model weighs it
+                # (CMRC part 2 in English: correct − 2 × wrong 42 → 47, docs/answerability.md)
+                terms.append(Term(low, 0.0 if low in names or low in asked else -1.0, False, True))
         # a word the corpus lacks weighs what a typical known word of the question weighs (the Chinese rule:
-        # the median IDF), half again for a name or the thing asked for, so a missing qualifier counts
+        # the median IDF), half again for a name or the thing asked for (placeholder weight 0), so a missing
+        # qualifier counts
         typical = float(np.median([t.weight for t in terms if t.weight > 0] or [2.0]))
         for t in terms:
             if t.weight <= 0 and t.oov:
-                t.weight = typical * (1.5 if t.must else 1.0)
+                t.weight = typical * (1.5 if t.weight == 0 else 1.0)
         for num in _NUM.findall(_chinese_magnitudes(question)):
             if len(num) >= 2:
                 terms.append(Term(num, max(self._idf(num), 1.0), True, self._idf(num) == 0))
@@ -398,7 +420,7 @@ class ExtractiveAnswerer:
             reason = "the question asks for an amount and the best sentence states none"
         if not reason and ranking.wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
             reason = "the question asks for a date and the best sentence gives none"
-        if not reason and best.coverage < model().min_coverage:
+        if not reason and best.coverage < model().floor_for(cross=ranking.cross):
             reason = f"the best sentence covers only {best.coverage:.0%} of the question"
         if reason:
             return Decision([], "", True, reason)
@@ -588,6 +610,15 @@ def _chinese_magnitudes(question: str) -> str:
         return f"{value / div:.4f}".rstrip("0").rstrip(".") + unit
 
     return _ENGLISH_MAGNITUDE.sub(chinese, question)
+
+
+def asked_for_en(question: str) -> set[str]:
+    """The nouns an English question asks for: company in "which company", subsidy in "what kind of subsidy",
+    number in "what is the phone number" (lower case)."""
+    out = {m.lower() for m in _ASKED_NOUN_EN.findall(question)}
+    for word, head in _ASKED_EN.findall(question):
+        out.add((head if head and head.lower() not in STOPWORDS else word).lower())
+    return out - STOPWORDS
 
 
 def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:

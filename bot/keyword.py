@@ -61,6 +61,8 @@ class Bm25Index:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._snap = _EMPTY
+        self._pinyin: tuple[_Snapshot, dict[str, tuple[str, ...]]] = (_EMPTY, {})
+        self._pinyin_lock = threading.Lock()
 
     @property
     def stamp(self) -> str | None:
@@ -190,6 +192,19 @@ class Bm25Index:
             hits = np.concatenate([above, tied[: k - len(above)]])
         hits = hits[np.lexsort((hits, -scores[hits]))]  # best first; equal scores in index order
         return [(str(snap.ids[d]), float(scores[d])) for d in hits]
+
+    def spelt(self, key: str) -> tuple[str, ...]:
+        """The index's Chinese words whose pinyin is ``key`` (``crosslingual.pinyin_key``): how an English
+        question's romanised names are found.  The lookup is built at first use for each snapshot."""
+        from bot.crosslingual import pinyin_index
+
+        snap = self._snap
+        if snap.model is None:
+            return ()
+        with self._pinyin_lock:
+            if self._pinyin[0] is not snap:
+                self._pinyin = (snap, pinyin_index(snap.model.vocab_dict))
+            return self._pinyin[1].get(key, ())
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a token (0 when unknown)."""

@@ -140,4 +140,4 @@ class HybridRetriever(BaseRetriever):
 
         self.index.ensure_bm25(wait=False)
         return keyword_query(query, known=lambda zh: self.index.bm25.idf(zh) > 0,
-                             cache_dir=self.index.settings.data_dir)
+                             cache_dir=self.index.settings.data_dir, spelt=self.index.bm25.spelt)

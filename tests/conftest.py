@@ -42,7 +42,8 @@ def keyword_answerer(texts: list[str], folder: Path, *, prefix: str = "d", embed
                        id=f"{prefix}{i}#0") for i, t in enumerate(texts)]
     bm25 = Bm25Index(folder)
     bm25.build([str(c.id) for c in chunks], [tokenize(c.page_content) for c in chunks], stamp="")
-    return ExtractiveAnswerer(idf=bm25.idf, embed_passages=embed_passages, embed_query=embed_query), chunks
+    return ExtractiveAnswerer(idf=bm25.idf, embed_passages=embed_passages, embed_query=embed_query,
+                              spelt=bm25.spelt), chunks
 
 
 def unmet_of(folder: Path, texts: list[str], question: str, *, quoting: str, kind: str) -> list[str]:

@@ -75,16 +75,19 @@ def test_model_file_matches_the_features_and_is_calibrated_on_its_inputs():
     assert m.predict(high) > m.predict(low)
 
 
-def test_english_questions_are_decided_at_their_own_threshold():
-    """The model is fitted on Chinese questions; English ones get the threshold chosen on English questions."""
+def test_english_questions_are_decided_by_the_english_model_at_its_own_threshold():
+    """English questions have a model of their own, fitted and thresholded on English questions; a model file
+    without one reads them with the Chinese model at ``cross_threshold`` (or the Chinese threshold)."""
     from dataclasses import replace
 
     shipped = model()
-    assert shipped.cross_threshold is not None and 0 < shipped.cross_threshold < 1
-    m = replace(shipped, threshold=0.5, cross_threshold=0.7)
+    assert shipped.cross is not None and 0 < shipped.cross.threshold < 1
+    assert shipped.threshold_for(cross=True) == shipped.cross.threshold != shipped.threshold_for(cross=False)
+    m = replace(shipped, threshold=0.5, cross=None, cross_threshold=0.7)
     assert m.threshold_for(cross=True) == 0.7
     assert m.threshold_for(cross=False) == 0.5
     assert replace(m, cross_threshold=None).threshold_for(cross=True) == 0.5
+    assert Model.from_dict(shipped.to_dict()) == shipped  # what train.py writes is what the engine reads
 
 
 def test_model_trained_on_other_features_is_rejected_with_a_clear_error(tmp_path):
@@ -204,9 +207,14 @@ def test_similarity_features_compare_the_best_sentence_with_its_runners_up(tmp_p
     m = model()
     at_mean = [m.mean[i] if math.isnan(v) else v for i, v in enumerate(features(plain))]
     assert m.predict(features(plain)) == pytest.approx(m.predict(at_mean))
-    # an English question's cosine to Chinese text is not comparable with the Chinese training rows: not used
+    # an English question's cosine to Chinese text is not comparable with the Chinese training rows: the Chinese
+    # model does not read it; the English model, fitted on English questions, does
     english = embedded.rank("How much is the reward for a park?", chunks)
     assert english is not None and math.isnan(features(english)[FEATURES.index("similarity")])
+    english_x = features(english, cosine=True)
+    assert not math.isnan(english_x[FEATURES.index("similarity")])
+    assert m.cross is not None and m.probability(english) == pytest.approx(m.cross.predict(english_x))
+    assert m.probability(with_embedder) == pytest.approx(m.predict(features(with_embedder)))
 
 
 def test_a_sentence_far_from_the_question_in_meaning_lowers_the_estimate():
@@ -230,7 +238,8 @@ def test_training_script_runs_on_a_few_benchmark_questions(tmp_path, embed_cache
                        "--out", str(out), "--report", str(report)]) == 0
     fitted = Model.load(out)
     assert 0 < fitted.threshold < 1 and len(fitted.coef) == len(FEATURES)
-    assert fitted.cross_threshold is not None and 0 < fitted.cross_threshold < 1  # part 2's first question in English
+    # part 1's even-numbered questions in English fit the English model, part 2's first one chooses its threshold
+    assert fitted.cross is not None and 0 < fitted.cross.threshold < 1 and len(fitted.cross.coef) == len(FEATURES)
     curves = json.loads(report.read_text(encoding="utf-8"))
     assert {"cmrc/val", "rgb/val", "rgb-noise/val", "cmrc-en/val"} <= set(curves)
 

@@ -486,3 +486,34 @@ def test_a_comparison_without_a_subject_is_the_previous_figures(tmp_path, questi
     """产业规模690亿元，同比增速超20%: the growth is the scale's, not the number of companies'."""
     texts = ["截至11月，全市共有企业835家，产业规模690亿元，同比增速超20%。", "中心位于天府新区。"]
     assert unmet_of(tmp_path, texts, question, quoting="20%", kind="subject") == missing
+
+
+def test_a_level_of_government_the_sentence_does_not_state_is_a_swapped_place(tmp_path):
+    """国家 and 省级 are levels of government: an award at one level does not answer about another."""
+    engine, chunks = keyword_answerer(["对取得国家科学技术奖获奖成果并在本市转化的，给予最高1000万元经费支持。",
+                                       "四川省内的企业可向省科技厅申报。"], tmp_path / "bm25")
+    for question, level in (("取得四川省科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", "四川省"),
+                            ("取得省级科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", "省级")):
+        ranking = engine.rank(question, chunks)
+        assert ranking is not None and "1000万元" in ranking.best.text
+        assert [t.text for t in swapped_terms(ranking)] == [level]
+        decision = engine.answer(question, chunks)
+        assert decision.refused and level in decision.reason
+    assert not engine.answer("取得国家科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", chunks).refused
+
+
+def test_an_office_the_sources_never_name_is_refused_naming_it(tmp_path):
+    """Nothing in sources that never say 董事长 tells who the 董事长 is; the office they do name is answered."""
+    engine, chunks = keyword_answerer(["该中心总经理王建波介绍，中心用户数量达到1280家。", "中心位于成都天府新区。"],
+                                      tmp_path / "bm25")
+    refused = engine.answer("该中心的董事长是谁?", chunks)
+    assert refused.refused and "董事长" in refused.reason and not refused.claims
+    answered = engine.answer("该中心的总经理是谁?", chunks)
+    assert not answered.refused, answered.reason
+    assert "王建波" in answered.answer
+
+
+def test_an_english_question_asking_the_exact_day_needs_a_sentence_that_gives_one(tmp_path):
+    engine, chunks = keyword_answerer(["2023年9月，成都发布了人工智能机会清单，清单信息共165项。"], tmp_path / "bm25")
+    decision = engine.answer("On what exact day in September 2023 did Chengdu publish the opportunity list?", chunks)
+    assert decision.refused and "date" in decision.reason

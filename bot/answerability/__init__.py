@@ -50,8 +50,11 @@ FEATURES = (
 )
 
 
-def features(r: Ranking, *, unmet: int = 0) -> list[float]:
-    """The feature vector of a ranking's best sentence (in ``FEATURES`` order)."""
+def features(r: Ranking, *, unmet: int = 0, cosine: bool | None = None) -> list[float]:
+    """The feature vector of a ranking's best sentence (in ``FEATURES`` order).
+
+    ``cosine``: compute the embedding features (default: for a Chinese question only; the English model reads
+    them for English questions)."""
     from bot.extractive import _has_new_number, _term_match
 
     best = r.best
@@ -65,9 +68,9 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
     missing = [t for t in terms if t.text in best.missing]
     others = [c.score for c in r.rivals()]
     margin = best.score - max(others) if others else 1.0
-    # no embedder: the model reads its training means.  Nor for an English question: it and a Chinese sentence
-    # score lower than two Chinese texts that say the same, and the model, fitted on Chinese rows, cannot learn by how much
-    similarity = (None if r.cross else r.similarity()) or (math.nan, math.nan)
+    # no embedder: the model reads its training means.  Nor for an English question read by the Chinese model: it
+    # and a Chinese sentence score lower than two Chinese texts that say the same, which only English rows can teach
+    similarity = (r.similarity() if (not r.cross if cosine is None else cosine) else None) or (math.nan, math.nan)
     return [
         best.coverage,
         sentence_cov,
@@ -90,12 +93,11 @@ def features(r: Ranking, *, unmet: int = 0) -> list[float]:
 
 
 def _asked_said(r: Ranking, sent: str) -> float:
-    from bot.extractive import _asked_for, _pos_cut, _term_match
+    from bot.extractive import _asked_for, _pos_cut, _term_match, asked_for_en
 
-    if r.cross:
-        return 0.5
     by_text = {t.text: t for t in r.terms}
-    asked = [by_text[w] for w in _asked_for(_pos_cut(normalize(r.question))) if w in by_text]
+    wanted = asked_for_en(r.question) if r.cross else _asked_for(_pos_cut(normalize(r.question)))
+    asked = [by_text[w] for w in wanted if w in by_text]
     if not asked:
         return 0.5
     return float(any(_term_match(t, sent) >= 0.85 for t in asked))
@@ -111,6 +113,10 @@ _TIME = re.compile(r"\d{1,4}\s*[年月日]|[一二三四五六七八九十]+月|
 # 市, 校 …; not 全长, 增长), or a title morpheme of its own
 _TITLE = re.compile(r"(?:[事市省县区镇乡村校院局部处科厅所行社会组队团站馆司署]长|经理|书记|主任|主席|总监|总裁|秘书长|"
                     r"理事|董事|委员|负责人|主管|总工程师)$")
+# the level of government a rule or award belongs to (国家 / 国际 / 省级 / 市级 …): a place as much as 四川省 is, so a
+# question about a provincial award is not answered by the national one (its levels: the PRC's administrative
+# hierarchy, 中央 to 镇, and 国际 above it; docs/answerability.md, "Levels of government")
+_LEVEL = re.compile(r"(?:国际|国家|全国|中央|省|市|县|区|乡|镇)级|国际|国家|全国|中央")
 # tokens that do not break adjacency between two words: particles, prepositions, conjunctions, punctuation
 # (对…的企业, 国际、国家)
 _GLUE = ("u", "p", "c", "x", "w")
@@ -127,6 +133,8 @@ def _title_spans(text: str) -> list[tuple[int, int]]:
 def _kind(word: str, flag: str) -> str | None:
     if _TIME.search(word):
         return "time"
+    if _LEVEL.fullmatch(word):
+        return "place"
     if flag.startswith("n") and _TITLE.search(word):
         return "title"
     if flag.startswith("t"):
@@ -288,13 +296,25 @@ class Model:
     min_coverage: float = 0.0  # a floor under the model, for inputs unlike its training data (a one-sentence corpus)
     # an English question's threshold, chosen on English questions (the model is fitted on Chinese ones only)
     cross_threshold: float | None = None
+    # the model English questions are decided by: fitted on English questions (with the embedding features), its
+    # own threshold; without it they are read by this one, at ``cross_threshold``
+    cross: Model | None = None
 
     def threshold_for(self, *, cross: bool) -> float:
         """The threshold a question is decided at: English questions (``cross``) have their own."""
+        if cross and self.cross is not None:
+            return self.cross.threshold
         return self.cross_threshold if cross and self.cross_threshold is not None else self.threshold
 
+    def floor_for(self, *, cross: bool) -> float:
+        """The coverage below which a question is refused before the model (English questions: the English model's,
+        chosen on English questions — dictionary translations cover an English question more loosely)."""
+        return self.cross.min_coverage if cross and self.cross is not None else self.min_coverage
+
     def probability(self, r: Ranking, *, unmet: int = 0) -> float:
-        """Estimated probability that ``r.best`` answers the question."""
+        """Estimated probability that ``r.best`` answers the question (an English one by the English model)."""
+        if r.cross and self.cross is not None:
+            return self.cross.predict(features(r, unmet=unmet, cosine=True))
         return self.predict(features(r, unmet=unmet))
 
     def predict(self, x: list[float]) -> float:
@@ -309,10 +329,25 @@ class Model:
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path}: trained on features {data['features']}, the code computes {list(FEATURES)}; "
                              "retrain with python -m bot.answerability.train")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Model:
         return cls(names=tuple(data["features"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
                    coef=tuple(data["coef"]), intercept=float(data["intercept"]), threshold=float(data["threshold"]),
                    min_coverage=float(data.get("min_coverage", 0.0)),
-                   cross_threshold=None if data.get("cross_threshold") is None else float(data["cross_threshold"]))
+                   cross_threshold=None if data.get("cross_threshold") is None else float(data["cross_threshold"]),
+                   cross=cls.from_dict({"features": data["features"], **data["cross"]}) if data.get("cross") else None)
+
+    def to_dict(self) -> dict:
+        """The weights as ``model.json`` holds them (``from_dict`` reads them back)."""
+        out = {"features": list(self.names), "mean": list(self.mean), "scale": list(self.scale), "coef": list(self.coef),
+               "intercept": self.intercept, "threshold": self.threshold, "min_coverage": self.min_coverage}
+        if self.cross_threshold is not None:
+            out["cross_threshold"] = self.cross_threshold
+        if self.cross is not None:
+            out["cross"] = {k: v for k, v in self.cross.to_dict().items() if k != "features"}
+        return out
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,8 @@ CROSS_SETS = ("cmrc-en",)  # English questions on the Chinese passages: validati
 # (correct - 2 x wrong 808 without the floor, 809 with it); the floor guards inputs unlike the training data,
 # e.g. a corpus of one or two sentences, where the margin over the runner-up is large by construction.
 MIN_COVERAGE = 0.4
+# the coverage floors tried for the English model (with its threshold, on the English validation rows)
+CROSS_FLOORS = (0.0, 0.1, 0.2, 0.3, MIN_COVERAGE)
 # Every SWAP_EVERY-th CMRC question is also asked as a near miss (one word swapped, see ``near_miss``).
 SWAP_EVERY = 2
 # the kinds of word swapped (``bot.answerability._kind``); jieba's other tags are too loose to make sensible questions
@@ -83,13 +86,13 @@ class Corpus:
         self.answerer = ExtractiveAnswerer(
             idf=self.bm25.idf, embed_passages=embeddings.embed_passages if embeddings else None,
             embed_query=embeddings.embed_query_array if embeddings else None,
-            read=embeddings.read if embeddings else None)
+            read=embeddings.read if embeddings else None, spelt=self.bm25.spelt)
 
     def search(self, question: str, k: int = 5, allowed: list[int] | None = None):
         model = self.bm25.model
         assert model is not None  # built in __init__ from a non-empty corpus
         if searched_in_english(question):  # as the product searches for an English question
-            question = keyword_query(question, known=lambda zh: self.bm25.idf(zh) > 0)
+            question = keyword_query(question, known=lambda zh: self.bm25.idf(zh) > 0, spelt=self.bm25.spelt)
         known = [t for t in tokenize(question) if t in model.vocab_dict]
         if not known:
             return []
@@ -118,8 +121,11 @@ def row(corpus: Corpus, question: str, groups: list[list[str]], *, allowed: list
     text = "".join(c.text for c in chosen)
     found = unmet(r)
     label = int(answerable and bool(groups) and not groups_missing(text, groups))
-    return {"x": features(r, unmet=len(found)), "x0": features(r, unmet=0), "veto": veto,
-            "unmet": [u.kind for u in found], "label": label, "answerable": answerable}
+    out = {"x": features(r, unmet=len(found)), "x0": features(r, unmet=0), "veto": veto,
+           "unmet": [u.kind for u in found], "label": label, "answerable": answerable}
+    if r.cross:  # what the English model reads: the same with the embedding features
+        out["xc"] = features(r, unmet=len(found), cosine=True)
+    return out
 
 
 def near_miss(case: dict, rng: random.Random) -> str | None:
@@ -179,7 +185,7 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             r = row(cmrc, case["question"], case["answer_groups"])
             seen = split == "train" and reader_trained_on("cmrc", i)
             rows.append({**r, "set": "cmrc", "split": split, "id": case["id"], "reader_seen": seen})
-            if split == "val" and case["id"] in english:  # part 1's English questions trained the reader
+            if case["id"] in english and not seen:  # the English questions the reader was not trained on
                 r = row(cmrc, english[case["id"]], case["answer_groups"])
                 rows.append({**r, "set": "cmrc-en", "split": split, "id": case["id"], "question": english[case["id"]],
                              "reader_seen": False})
@@ -208,14 +214,15 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             handle.write(json.dumps(r) + "\n")
 
 
-def fit(rows: list[dict]) -> Model:
+def fit(rows: list[dict], *, cross: bool = False) -> Model:
+    """The Chinese model on the Chinese training rows, or (``cross``) the English one on the English rows."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     # questions the answer reader was trained on would teach the model to trust it more than it deserves
     train = [r for r in rows if r["split"] == "train" and r["x"] is not None and not r["veto"]
-             and SET_WEIGHT.get(r["set"], 1.0) > 0 and not r.get("reader_seen")]
-    x = np.array([r["x"] for r in train], dtype=float)
+             and SET_WEIGHT.get(r["set"], 1.0) > 0 and not r.get("reader_seen") and (r["set"] in CROSS_SETS) == cross]
+    x = np.array([r["xc" if cross else "x"] for r in train], dtype=float)
     # a feature that could not be computed (the cosine of a Latin-script question) counts as its mean, as at run time
     x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
     y = np.array([r["label"] for r in train])
@@ -231,12 +238,20 @@ def fit(rows: list[dict]) -> Model:
     return model
 
 
+def predict(model: Model, r: dict) -> float:
+    """The probability the engine computes for a collected row (an English one by the English model)."""
+    if r["set"] in CROSS_SETS and model.cross is not None:
+        return model.cross.predict(r["xc"])
+    return model.predict(r["x"])
+
+
 def decide(model: Model, r: dict, threshold: float) -> tuple[bool, float]:
     """Answered?, and the probability, for a collected row (the engine's decision order)."""
     if r["x"] is None or r["veto"]:
         return False, 0.0
-    p = model.predict(r["x"])
-    return (not r["unmet"] and p >= threshold and r["x"][0] >= model.min_coverage), p
+    p = predict(model, r)
+    floor = model.floor_for(cross=r["set"] in CROSS_SETS)
+    return (not r["unmet"] and p >= threshold and r["x"][0] >= floor), p
 
 
 def curve(model: Model, rows: list[dict], thresholds: list[float]) -> list[dict]:
@@ -257,7 +272,7 @@ def curve(model: Model, rows: list[dict], thresholds: list[float]) -> list[dict]
 
 def calibration(model: Model, rows: list[dict], bins: int = 10) -> dict:
     """Expected calibration error and per-bin (mean p, share correct) on rows the model scores."""
-    pairs = [(model.predict(r["x"]), r["label"]) for r in rows if r["x"] is not None and not r["veto"]]
+    pairs = [(predict(model, r), r["label"]) for r in rows if r["x"] is not None and not r["veto"]]
     table, ece = [], 0.0
     for b in range(bins):
         sel = [(p, y) for p, y in pairs if b / bins <= p < (b + 1) / bins or (b == bins - 1 and p == 1.0)]
@@ -290,8 +305,13 @@ def main(argv: list[str] | None = None) -> int:
     random.Random(0).shuffle(rows)
     # --keep-coefficients: the model in --out keeps its weights; only the thresholds are chosen anew on these rows
     model = Model.load(args.out) if args.keep_coefficients else fit(rows)
-    # Chinese questions and English ones (asked of the same Chinese passages) each get the threshold that
-    # maximises correct - COST x wrong on their own validation rows: the model was fitted on Chinese ones only
+    # English questions (asked of the same Chinese passages) have a model of their own, fitted on the English
+    # questions of CMRC part 1 that the reader was not trained on, when there are any
+    cross_labels = {r["label"] for r in rows if r["split"] == "train" and r["set"] in CROSS_SETS and "xc" in r
+                    and r["x"] is not None and not r["veto"]}
+    model = replace(model, cross=fit(rows, cross=True) if len(cross_labels) == 2 else None, cross_threshold=None)
+    # Chinese questions and English ones each get the threshold that maximises correct - COST x wrong on their
+    # own validation rows
     val = [r for r in rows if r["split"] == "val" and SET_WEIGHT.get(r["set"], 1.0) > 0 and r["set"] not in CROSS_SETS]
     cross_val = [r for r in rows if r["split"] == "val" and r["set"] in CROSS_SETS]
     grid = [i / 100 for i in range(5, 96)]
@@ -301,21 +321,31 @@ def main(argv: list[str] | None = None) -> int:
                                                            -c["threshold"]))
 
     best = best_point(val)
+    model = replace(model, threshold=best["threshold"])
     cross = best_point(cross_val) if cross_val else None
-    model = Model(**{**model.__dict__, "threshold": best["threshold"],
-                     "cross_threshold": cross["threshold"] if cross else None})
-    data = {"features": list(FEATURES), "mean": model.mean, "scale": model.scale, "coef": model.coef,
-            "intercept": model.intercept, "threshold": model.threshold, "cross_threshold": model.cross_threshold,
-            "min_coverage": model.min_coverage,
+    if cross and model.cross is not None:
+        # the English model's coverage floor is chosen with its threshold: dictionary translations cover an English
+        # question more loosely than its Chinese original is covered (validation: floor 0.4 → 0.0, 45 → 55)
+        english, points = model.cross, []
+        for floor in CROSS_FLOORS:
+            model = replace(model, cross=replace(english, min_coverage=floor))
+            points.append((best_point(cross_val), floor))
+        cross, floor = max(points, key=lambda p: (p[0]["correct"] - COST * (p[0]["answered"] - p[0]["correct"]), p[1]))
+        model = replace(model, cross=replace(english, threshold=cross["threshold"], min_coverage=floor))
+    elif cross:
+        model = replace(model, cross_threshold=cross["threshold"])
+    data = {**model.to_dict(),
             "trained_on": "CMRC 2018 dev part 1 + RGB zh even questions (all passages, and noise passages only)",
             "threshold_from": f"CMRC dev part 2 + RGB zh odd questions: max correct - {COST:g} x wrong",
+            "cross_trained_on": f"CMRC dev part 1 questions in English ({ENGLISH_PATH.name}) the reader was not "
+                                "trained on (even-numbered)",
             "cross_threshold_from": f"CMRC dev part 2 questions in English ({ENGLISH_PATH.name}): the same rule",
             "licence": "derived from CC BY-SA 4.0 (CMRC 2018) and CC BY-NC-SA 4.0 (RGB) data; see docs/answerability.md"}
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     print(f"threshold {model.threshold} (val coverage {best['coverage']:.3f}, risk {best['risk']:.3f})")
     if cross:
-        print(f"English threshold {model.cross_threshold} (val coverage {cross['coverage']:.3f}, "
-              f"risk {cross['risk']:.3f})")
+        print(f"English threshold {model.threshold_for(cross=True)}, coverage floor {model.floor_for(cross=True)} "
+              f"(val coverage {cross['coverage']:.3f}, risk {cross['risk']:.3f})")
     if args.report:
         report = {}
         for split in ("train", "val"):
