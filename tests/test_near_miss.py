@@ -493,7 +493,8 @@ def test_a_level_of_government_the_sentence_does_not_state_is_a_swapped_place(tm
     engine, chunks = keyword_answerer(["对取得国家科学技术奖获奖成果并在本市转化的，给予最高1000万元经费支持。",
                                        "四川省内的企业可向省科技厅申报。"], tmp_path / "bm25")
     for question, level in (("取得四川省科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", "四川省"),
-                            ("取得省级科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", "省级")):
+                            ("取得省级科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", "省级"),
+                            ("获得省科学技术奖的成果在本市转化，最高能拿到多少经费支持?", "省")):
         ranking = engine.rank(question, chunks)
         assert ranking is not None and "1000万元" in ranking.best.text
         assert [t.text for t in swapped_terms(ranking)] == [level]

@@ -116,7 +116,7 @@ _TITLE = re.compile(r"(?:[事市省县区镇乡村校院局部处科厅所行社
 # the level of government a rule or award belongs to (国家 / 国际 / 省级 / 市级 …): a place as much as 四川省 is, so a
 # question about a provincial award is not answered by the national one (its levels: the PRC's administrative
 # hierarchy, 中央 to 镇, and 国际 above it; docs/answerability.md, "Levels of government")
-_LEVEL = re.compile(r"(?:国际|国家|全国|中央|省|市|县|区|乡|镇)级|国际|国家|全国|中央")
+_LEVEL = re.compile(r"(?:国际|国家|全国|中央|省|市|县|区|乡|镇)级?")
 # tokens that do not break adjacency between two words: particles, prepositions, conjunctions, punctuation
 # (对…的企业, 国际、国家)
 _GLUE = ("u", "p", "c", "x", "w")
