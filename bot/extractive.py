@@ -287,10 +287,9 @@ class ExtractiveAnswerer:
 
         known = lambda zh: self._idf(zh) > 0
         names = {n.lower() for n in proper_names(question)}
-        asked = {(head if head and head.lower() not in STOPWORDS else word).lower()
-                 for word, head in _ASKED_EN.findall(question)}
+        asked = _asked_heads_en(question)
         terms = []
-        # names in pinyin (Wang Jianbo) that the corpus writes in Chinese: one term, matched by those words
+        # names in pinyin (Zhong Zihan) that the corpus writes in Chinese: one term, matched by those words
         spelt = (romanised_names(question, spelt=self._spelt, known=known, cache_dir=self.dictionary_dir)
                  if self._spelt is not None else [])
         for name, spelling in spelt:
@@ -612,13 +611,17 @@ def _chinese_magnitudes(question: str) -> str:
     return _ENGLISH_MAGNITUDE.sub(chinese, question)
 
 
+def _asked_heads_en(question: str) -> set[str]:
+    """What "what is the …" asks for (lower case): subsidy in "what is the maximum subsidy", size in "what is the size
+    of …" (the word after the article, or the next one when that is a stopword)."""
+    return {(head if head and head.lower() not in STOPWORDS else word).lower()
+            for word, head in _ASKED_EN.findall(question)}
+
+
 def asked_for_en(question: str) -> set[str]:
     """The nouns an English question asks for: company in "which company", subsidy in "what kind of subsidy",
     number in "what is the phone number" (lower case)."""
-    out = {m.lower() for m in _ASKED_NOUN_EN.findall(question)}
-    for word, head in _ASKED_EN.findall(question):
-        out.add((head if head and head.lower() not in STOPWORDS else word).lower())
-    return out - STOPWORDS
+    return ({m.lower() for m in _ASKED_NOUN_EN.findall(question)} | _asked_heads_en(question)) - STOPWORDS
 
 
 def _asked_for(words: tuple[tuple[str, str], ...]) -> set[str]:

@@ -214,14 +214,21 @@ def collect(bench: Path, out: Path, *, limit: int | None = None, cache: Path | N
             handle.write(json.dumps(r) + "\n")
 
 
+def training_rows(rows: list[dict], *, cross: bool = False) -> list[dict]:
+    """The rows a model is fitted on: the Chinese training rows, or (``cross``) the English ones with their
+    embedding features; neither vetoed ones nor questions the answer reader was trained on (they would teach the
+    model to trust it more than it deserves)."""
+    return [r for r in rows if r["split"] == "train" and r["x"] is not None and not r["veto"]
+            and SET_WEIGHT.get(r["set"], 1.0) > 0 and not r.get("reader_seen")
+            and (r["set"] in CROSS_SETS and "xc" in r if cross else r["set"] not in CROSS_SETS)]
+
+
 def fit(rows: list[dict], *, cross: bool = False) -> Model:
     """The Chinese model on the Chinese training rows, or (``cross``) the English one on the English rows."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    # questions the answer reader was trained on would teach the model to trust it more than it deserves
-    train = [r for r in rows if r["split"] == "train" and r["x"] is not None and not r["veto"]
-             and SET_WEIGHT.get(r["set"], 1.0) > 0 and not r.get("reader_seen") and (r["set"] in CROSS_SETS) == cross]
+    train = training_rows(rows, cross=cross)
     x = np.array([r["xc" if cross else "x"] for r in train], dtype=float)
     # a feature that could not be computed (the cosine of a Latin-script question) counts as its mean, as at run time
     x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)
@@ -307,8 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     model = Model.load(args.out) if args.keep_coefficients else fit(rows)
     # English questions (asked of the same Chinese passages) have a model of their own, fitted on the English
     # questions of CMRC part 1 that the reader was not trained on, when there are any
-    cross_labels = {r["label"] for r in rows if r["split"] == "train" and r["set"] in CROSS_SETS and "xc" in r
-                    and r["x"] is not None and not r["veto"]}
+    cross_labels = {r["label"] for r in training_rows(rows, cross=True)}
     model = replace(model, cross=fit(rows, cross=True) if len(cross_labels) == 2 else None, cross_threshold=None)
     # Chinese questions and English ones each get the threshold that maximises correct - COST x wrong on their
     # own validation rows
