@@ -203,7 +203,7 @@ def two_years(tmp_path_factory):
 
 def test_what_is_asked_is_stated_only_under_another_year(two_years):
     """The sentence states 2022 and 2023 figures; the growth rate only under 2023: asked for 2022 it is not covered,
-    asked for 2023 it is, and the 2022 income (stated under 2022) is answered."""
+    asked for 2023's first half it is, and the 2022 income (stated under 2022) is answered."""
     from bot.answerability.constraints import asked_attribute, unmet
 
     engine, chunks = two_years
@@ -213,9 +213,11 @@ def test_what_is_asked_is_stated_only_under_another_year(two_years):
     assert [u.text for u in unmet(other)] == ["2022年的增速"]
     decision = engine.answer("2022年全市软件产业增速是多少?", chunks)
     assert decision.refused and "2022年的增速" in decision.answer
-    for question in ("2023年全市软件产业增速是多少?", "2022年全市软件产业收入是多少?"):
+    for question in ("2023年上半年全市软件产业增速是多少?", "2022年全市软件产业收入是多少?"):
         ranking = engine.rank(question, chunks)
         assert ranking is not None and unmet(ranking) == [], question
+    whole = engine.rank("2023年全市软件产业增速是多少?", chunks)  # the sentence gives 2023's first half only
+    assert whole is not None and [u.text for u in unmet(whole)] == ["2023年全年"]
 
 
 def test_a_paraphrased_asked_word_is_found_by_its_first_character(tmp_path):
@@ -227,7 +229,7 @@ def test_a_paraphrased_asked_word_is_found_by_its_first_character(tmp_path):
     ranking = engine.rank("2022年全市软件产业增速是多少?", chunks)
     assert ranking is not None and "12%" in ranking.best.text
     assert [u.text for u in unmet(ranking)] == ["2022年的增速"]
-    same = engine.rank("2023年全市软件产业增速是多少?", chunks)
+    same = engine.rank("2023年上半年全市软件产业增速是多少?", chunks)
     assert same is not None and unmet(same) == []
 
 
@@ -377,7 +379,8 @@ def test_opposite_morphemes_are_pairs_of_single_characters():
 
 
 @pytest.mark.parametrize(("question", "missing"), [
-    ("中心的算力规模是多少?", ["算力规模"]), ("中心的用户数量是多少?", []), ("中心的用户总数是多少?", []),
+    ("中心的算力规模是多少?", ["算力规模"]), ("中心的算力规模有多大?", ["算力规模"]), ("中心的用户数量是多少?", []),
+    ("中心的用户总数是多少?", []),
 ])
 def test_an_attribute_the_sentence_does_not_state_is_not_covered(tmp_path, question, missing):
     """A sentence that states the users' number does not give the computing scale: not one character of 规模 in it."""
@@ -518,3 +521,18 @@ def test_an_english_question_asking_the_exact_day_needs_a_sentence_that_gives_on
     engine, chunks = keyword_answerer(["2023年9月，成都发布了人工智能机会清单，清单信息共165项。"], tmp_path / "bm25")
     decision = engine.answer("On what exact day in September 2023 did Chengdu publish the opportunity list?", chunks)
     assert decision.refused and "date" in decision.reason
+
+
+HALF_YEAR = ["2022年全市区块链产业产值10亿元，2023年上半年产值12.5亿元，同比增长27%。", "区块链企业可按年度申请补助。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("2023年全市区块链产业产值是多少?", ["2023年全年"]), ("2023年上半年全市区块链产业产值是多少?", []),
+    ("2022年全市区块链产业产值是多少?", []),
+    ("What was the city's blockchain output in 2023?", ["all of 2023"]),
+    ("What was the city's blockchain output in the first half of 2023?", []),
+])
+def test_a_year_asked_whole_is_not_answered_by_a_part_of_it(tmp_path, question, missing):
+    """The sentence gives 2023's first half only: a question about the year gets "not covered", one about the half
+    an answer."""
+    assert unmet_of(tmp_path, HALF_YEAR, question, quoting="12.5亿元", kind="year") == missing

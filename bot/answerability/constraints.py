@@ -77,6 +77,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
+    out.extend(u for u in _year_part(question, sent, years, cross=r.cross) if not any(o.kind == "year" for o in out))
     if not r.cross:
         out.extend(_absent_names(r))
         out.extend(u for u in _attribute_holder(r, sent) if not any(o.kind == "year" for o in out))
@@ -131,7 +132,7 @@ def unmet(r: Ranking) -> list[Unmet]:
 
 
 # what a question asks of its subject comes right before the asking words: 增速 in 增速是多少, 规模 in 规模多大
-_ASKS = re.compile(r"^(?:是|为|约|达|达到|大约|了)?(?:多少|几|多大|多高|多长|多重|多快|第几)")
+_ASKS = re.compile(r"^(?:是|为|约|达|达到|大约|了|有)?(?:多少|几|多大|多高|多长|多重|多快|第几)")
 _SEGMENT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*年|(?=\s*[至到~～\-–—、和]\s*(?:19|20)\d{2}))")
 _JOINS = re.compile(r"[\s年至到~～\-–—、和与及间]*")
 
@@ -304,6 +305,28 @@ def _attribute_holder(r: Ranking, sent: str) -> list[Unmet]:
             return []
         others.append(s_modifier)
     return [Unmet("subject", f"{modifier}{head}{attribute}")] if others else []
+
+
+# a part of a year: 上半年, 一季度, 前三季度, 1-11月, 前10个月; in English "first half", "Q3", "first nine months"
+_YEAR_PART = (r"(?:上|下)半年|(?:第|前)?[一二三四1-4]季度|(?:1|一)?\s*[-–—~～至到]\s*(?:1[0-2]|[1-9]|[一二三四五六七八九十]{1,2})月(?:份)?"
+              r"|前(?:1[0-2]|[1-9]|[一二三四五六七八九十]{1,2})个?月")
+_PART_AFTER = re.compile(rf"^\s*年?\s*(?:{_YEAR_PART})")
+_PART_ASKED = re.compile(rf"{_YEAR_PART}|\b(?:first|second|1st|2nd)\s+half\b|\bq[1-4]\b|\b(?:first|second|third|fourth)\s+quarter\b"
+                         r"|\bfirst\s+\w+\s+months\b|\bmonths?\b|月|季|半年|年初|年底|年末|年中")
+
+
+def _year_part(question: str, sent: str, years: set[str], *, cross: bool = False) -> list[Unmet]:
+    """A year asked as a whole, answered only for a part of it: 2023年的产值 by "2023年上半年产值12.5亿元" — the sentence
+    gives the first half, not the year (资料未提及“2023年全年”).  Fires when every mention of the year in the sentence is
+    followed by a part of it (上半年, 一季度, 1-11月) and the question names no part of a year (nor a month)."""
+    if not years or _PART_ASKED.search(question):
+        return []
+    out = []
+    for year in sorted(years):
+        spots = [m.end() for m in re.finditer(rf"(?<!\d){year}(?!\d)", sent)]
+        if spots and all(_PART_AFTER.match(sent[e:]) for e in spots):
+            out.append(Unmet("year", f"all of {year}" if cross else f"{year}年全年"))
+    return out
 
 
 def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
