@@ -272,8 +272,9 @@ def romanised_names(text: str, *, spelt: Callable[[str], tuple[str, ...]], known
 
 
 def proper_names(text: str) -> list[str]:
-    """Capitalised words that are not the first word of the question (place or person names)."""
-    words = _WORD.findall(text)
+    """Capitalised words that are not the first word of the question (place or person names), without a possessive
+    ending (Chongqing's → Chongqing, as the question's terms are read)."""
+    words = [re.sub(r"'s?$", "", w) for w in _WORD.findall(text)]
     return [w for i, w in enumerate(words) if i > 0 and w[0].isupper() and w.lower() not in STOPWORDS
             and w.lower() not in _CALENDAR]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from bot.answerability import FEATURES, features
-from bot.crosslingual import dictionary_translations, keyword_query, pinyin_key, romanised_names
+from bot.crosslingual import dictionary_translations, keyword_query, pinyin_key, proper_names, romanised_names
 from bot.keyword import Bm25Index
 from bot.text import tokenize
 from tests.conftest import keyword_answerer
@@ -66,3 +66,13 @@ def test_the_thing_an_english_question_asks_for_must_be_named_by_the_sentence(tm
     assert neither is not None and features(neither)[asked] == 0.5
     # the embedding features are left out for the Chinese model, computed for the English one (no embedder: none)
     assert math.isnan(features(said)[FEATURES.index("similarity")])
+
+
+def test_a_place_named_with_a_possessive_is_a_name_the_sources_must_state(tmp_path):
+    """Chongqing's is Chongqing: a place the dictionary knows (重庆) and the sources never name refuses the question."""
+    assert proper_names("What was the size of Chongqing's satellite industry?") == ["Chongqing"]
+    answerer, chunks = keyword_answerer(["2022年成都卫星产业规模达113亿元，同比增长20%。", "成都软件企业可申请研发补助。"],
+                                        tmp_path / "bm25")
+    decision = answerer.answer("What was the size of Chongqing's satellite industry in 2022?", chunks)
+    assert decision.refused and "chongqing" in decision.reason
+    assert not answerer.answer("What was the size of Chengdu's satellite industry in 2022?", chunks).refused

@@ -536,3 +536,14 @@ def test_a_year_asked_whole_is_not_answered_by_a_part_of_it(tmp_path, question, 
     """The sentence gives 2023's first half only: a question about the year gets "not covered", one about the half
     an answer."""
     assert unmet_of(tmp_path, HALF_YEAR, question, quoting="12.5亿元", kind="year") == missing
+
+
+@pytest.mark.parametrize(("text", "missing"), [
+    ("去年中心服务范围覆盖全国45座城市，综合资源利用率大幅提升。", ["利用率的具体数值"]),
+    ("去年中心服务范围覆盖全国45座城市，综合资源利用率达到85%。", []),
+    ("去年中心服务范围覆盖全国45座城市，综合资源利用率大幅提升，达到85%。", []),
+])
+def test_a_figure_asked_of_a_thing_the_sentence_names_without_one_is_not_covered(tmp_path, text, missing):
+    """利用率 is named, but the only number (45座城市) is in another clause: the rate rose, how high is not said."""
+    texts = [text, "中心位于天府新区，用户可在线申请机时。"]
+    assert unmet_of(tmp_path, texts, "中心的综合资源利用率达到了多少?", quoting="利用率", kind="unit") == missing

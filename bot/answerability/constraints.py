@@ -84,6 +84,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         if not asks_yes_no(r.question):  # 不是继承人…可以继承遗产吗: the denial is what is asked about
             out.extend(_negated_condition(r, sent))
         out.extend(_absent_attribute(r, sent))
+        out.extend(_attribute_without_figure(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_ranked_attribute(r, sent))
     out.extend(_other_holder(r))
@@ -177,6 +178,54 @@ def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
     if at and flags.get(words[at - 1]) == "n" and words[at - 1] not in sent:
         said = words[at - 1] + attribute
     return [Unmet("subject", said)]
+
+
+_CLAUSE = re.compile(r"[,，;；。:：!！?？]")
+_CN_FIGURE = re.compile(r"[一二三四五六七八九十百千万亿两半]+[\u4e00-\u9fff]")  # 五层, 三朝, 两成: a number in words
+
+
+def _asked_noun(question: str) -> str:
+    """The noun right before the asking words, across up to two verbs or adverbs (利用率 in 利用率具体达到了多少, 规模 in
+    规模是多少), or "" (a name; a noun after the asking words, 多少座车站; a count in 几, 几层)."""
+    from bot.extractive import GENERIC, _pos_cut
+
+    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    words = [w for w, _ in cut]
+    for i in range(1, len(words)):
+        asking = _ASKS.match("".join(words[i:i + 3]))
+        if asking and "几" in asking.group():
+            return ""  # 站共有几层: 几 counts a thing of its own (层), the noun before is the subject
+        if asking and not _ASKS.match(words[i - 1]):
+            after = itertools.takewhile(lambda wf: wf[1] != "x", cut[i + 1:])
+            if any(f.startswith("n") for _, f in after):
+                return ""  # 设了几座车站: what follows the asking words is counted
+            for word, flag in reversed(cut[max(0, i - 3):i]):
+                if (flag.startswith("n") and not flag.startswith(_NAMES) and len(word) >= 2 and is_cjk(word)
+                        and word not in GENERIC):
+                    return word
+                if not flag.startswith(("v", "d", "a", "u", "p")):
+                    return ""
+            return ""
+    return ""
+
+
+def _attribute_without_figure(r: Ranking, sent: str) -> list[Unmet]:
+    """What the question asks a number of (利用率 in 利用率达到了多少) is named by the sentence, but no clause that names it,
+    nor the clause after, states a number the question did not: "覆盖全国45座城市,综合资源利用率大幅提升" says the
+    rate rose, not what it is (资料未提及“利用率的具体数值”)."""
+    from bot.extractive import _has_new_number
+
+    if not r.wants_number:
+        return []
+    attribute = _asked_noun(r.question)
+    if not attribute or attribute not in sent:
+        return []
+    clauses = _CLAUSE.split(sent)
+    spots = [i for i, c in enumerate(clauses) if attribute in c]
+    near = ["".join(clauses[i:i + 2]) for i in spots]
+    if any(_has_new_number(text, r.question) or _CN_FIGURE.search(text) for text in near):
+        return []
+    return [Unmet("unit", f"{attribute}的具体数值")]
 
 
 def _kin_words(word: str, sent: str) -> list[int]:
