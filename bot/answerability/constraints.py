@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from bot.text import is_cjk, normalize, read_table
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from bot.extractive import Ranking
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
@@ -138,19 +140,34 @@ _SEGMENT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*年|(?=\s*[至到~～\-–—
 _JOINS = re.compile(r"[\s年至到~～\-–—、和与及间]*")
 
 
+def _asking(question: str) -> tuple[list[tuple[str, str]], Iterator[tuple[int, str]]]:
+    """The question's words with their jieba flags, and where asking words (多少, 是多少, 有多大, 几) begin among them
+    (index, the asking words matched) — from the second word on."""
+    from bot.extractive import _pos_cut
+
+    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    words = [w for w, _ in cut]
+    spots = ((i, m.group()) for i in range(1, len(words)) for m in [_ASKS.match("".join(words[i:i + 3]))] if m)
+    return cut, spots
+
+
+def _rest_of_clause(cut: list[tuple[str, str]], i: int) -> Iterator[tuple[str, str]]:
+    """The words after the ``i``-th, up to the next punctuation."""
+    return itertools.takewhile(lambda wf: wf[1] != "x", cut[i + 1:])
+
+
 def asked_attribute(question: str) -> str:
     """The word for what the question asks of its subject: 增速 in 2022年区块链产业增速是多少, 身高 in 身高多少;
     "" when the asking words follow no content word of two or more characters (能拿多少, 有多少家企业) or a noun
     follows them (通过多少经费)."""
-    from bot.extractive import GENERIC, _pos_cut
+    from bot.extractive import GENERIC
 
-    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    cut, spots = _asking(question)
     words = [w for w, _ in cut]
-    for i in range(1, len(words)):
-        if _ASKS.match("".join(words[i:i + 3])) and not _ASKS.match(words[i - 1]):
+    for i, _asked in spots:
+        if not _ASKS.match(words[i - 1]):
             before = words[i - 1]
-            after = itertools.takewhile(lambda wf: wf[1] != "x", cut[i + 1:])
-            if any(f.startswith("n") and len(w) >= 2 for w, f in after):
+            if any(f.startswith("n") and len(w) >= 2 for w, f in _rest_of_clause(cut, i)):
                 return ""  # 通过多少经费: the amount of what follows is asked
             return before if len(before) >= 2 and is_cjk(before) and before not in GENERIC else ""
     return ""
@@ -187,18 +204,16 @@ _CN_FIGURE = re.compile(r"[一二三四五六七八九十百千万亿两半]+[\u
 def _asked_noun(question: str) -> str:
     """The noun right before the asking words, across up to two verbs or adverbs (利用率 in 利用率具体达到了多少, 规模 in
     规模是多少), or "" (a name; a noun after the asking words, 多少座车站; a count in 几, 几层)."""
-    from bot.extractive import GENERIC, _pos_cut
+    from bot.extractive import GENERIC
 
-    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", question).lower())]
+    cut, spots = _asking(question)
     words = [w for w, _ in cut]
-    for i in range(1, len(words)):
-        asking = _ASKS.match("".join(words[i:i + 3]))
-        if asking and "几" in asking.group():
+    for i, asking in spots:
+        if "几" in asking:
             return ""  # 站共有几层: 几 counts a thing of its own (层), the noun before is the subject
-        if asking and not _ASKS.match(words[i - 1]):
-            after = itertools.takewhile(lambda wf: wf[1] != "x", cut[i + 1:])
-            if any(f.startswith("n") for _, f in after):
-                return ""  # 设了几座车站: what follows the asking words is counted
+        if not _ASKS.match(words[i - 1]):
+            if any(f.startswith("n") for _, f in _rest_of_clause(cut, i)):
+                return ""  # 设了多少座车站: what follows the asking words is counted
             for word, flag in reversed(cut[max(0, i - 3):i]):
                 if (flag.startswith("n") and not flag.startswith(_NAMES) and len(word) >= 2 and is_cjk(word)
                         and word not in GENERIC):
