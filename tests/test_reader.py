@@ -103,7 +103,7 @@ def test_training_pairs_come_from_the_readers_half_and_label_the_answer_sentence
     cases = jsonl(bench_file("cmrc_dev_part1.jsonl"))
     bench_file("rgb_zh.jsonl")
     english = english_questions()
-    data = pairs(BENCH, random.Random(0), swaps=1, statutes=False, english=english)
+    data = pairs(BENCH, random.Random(0), swaps=1, statutes=False, english=english, other_questions=1)
     groups = {c["question"]: c["answer_groups"] for c in cases}
     read = {c["question"] for i, c in enumerate(cases) if reader_trained_on("cmrc", i)}
     cmrc = [d for d in data if d[3] == "cmrc"]
@@ -117,6 +117,14 @@ def test_training_pairs_come_from_the_readers_half_and_label_the_answer_sentence
     assert all(_has_answer(s, asked[q]) == bool(label) for q, s, label, _ in en)
     swaps = [d for d in data if d[3] == "cmrc-swap"]
     assert swaps and all(label == 0 and q not in groups for q, _, label, _ in swaps)
+    # another question on the same passage against this one's answer sentence: read, and not answered by it
+    answer_sentences = {s for _, s, label, _ in cmrc if label == 1}
+    other = [d for d in data if d[3] == "cmrc-other"]
+    assert other and {q for q, _, _, _ in other} <= read
+    assert all(label == 0 and s in answer_sentences and not _has_answer(s, groups[q]) for q, s, label, _ in other)
+    assert len([d for d in data if d[3] == "cmrc-en-other"]) <= len(other)
+    assert not [d for d in pairs(BENCH, random.Random(0), swaps=1, statutes=False, other_questions=0)
+                if d[3] == "cmrc-other"]
     bench_file("statutes/train.jsonl")
     law = statute_pairs(BENCH / "statutes")
     assert {label for _, _, label, _ in law} == {0, 1} and all("第" in s for _, s, _, _ in law[:50])

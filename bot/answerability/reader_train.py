@@ -11,7 +11,9 @@ split and never from its validation split:
 * CMRC 2018 dev part 1, odd-numbered questions (Chinese Wikipedia, CC BY-SA 4.0): the sentence of the gold
   passage that holds the answer is a positive; the passage's other sentences that share most characters with
   the question, and one at random, are negatives; the question with one word swapped for another of its kind
-  from the passage (``train.near_miss``) against the answer sentence is a negative (it is about something else).
+  from the passage (``train.near_miss``) against the answer sentence is a negative (it is about something else);
+  so is, with ``--other-questions N`` (off for the shipped reader), another question on the same passage whose
+  answer that sentence does not hold: the same topic, another detail — the near miss a policy text meets most.
 * The same CMRC questions in English (``ENGLISH_PATH``: renderings written for this product, as a user would ask
   them; CC BY-SA 4.0 like the originals) against the same Chinese sentences: English questions on Chinese
   documents are read like Chinese ones.
@@ -44,11 +46,13 @@ from bot.e5_onnx import E5Tokenizer, E5Weights, bundled_model_path, dequantize_r
 from bot.structure import ARTICLE
 from bot.text import sentence_spans
 
-TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants, and in English) + RGB zh questions "
+TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants, and in "
+              "English) + RGB zh questions "
               "0 mod 4 + statute questions, training split")
 LICENCE = ("derived from multilingual-e5-small (MIT), CMRC 2018 (CC BY-SA 4.0), RGB (CC BY-NC-SA 4.0) and STARD (MIT) "
            "data; see docs/answerability.md")
 HARD_NEGATIVES = 3  # per question: the passage's sentences sharing most characters with it
+OTHER_QUESTIONS = 0  # other questions on the passage against this one's answer sentence (shipped reader: none)
 
 
 def _sentences(text: str) -> list[str]:
@@ -66,13 +70,15 @@ def _has_answer(sentence: str, groups: list[list[str]]) -> bool:
 
 
 def pairs(bench: Path, rng: random.Random, swaps: int = 1, statutes: bool = True,
-          english: dict[str, str] | None = None) -> list[tuple[str, str, int, str]]:
+          english: dict[str, str] | None = None, other_questions: int = OTHER_QUESTIONS) -> list[tuple[str, str, int, str]]:
     """(question, sentence, label, source) training pairs (see the module docstring)."""
     out: list[tuple[str, str, int, str]] = []
     english = english or {}
-    for i, case in enumerate(jsonl(bench / "cmrc_dev_part1.jsonl")):
-        if not reader_trained_on("cmrc", i):
-            continue
+    cmrc = [case for i, case in enumerate(jsonl(bench / "cmrc_dev_part1.jsonl")) if reader_trained_on("cmrc", i)]
+    on_passage: dict[str, list[dict]] = {}
+    for case in cmrc:
+        on_passage.setdefault(case["passages"][0]["id"], []).append(case)
+    for case in cmrc:
         sents = _sentences(case["passages"][0]["text"])
         gold = [s for s in sents if _has_answer(s, case["answer_groups"])]
         if not gold:
@@ -91,6 +97,13 @@ def pairs(bench: Path, rng: random.Random, swaps: int = 1, statutes: bool = True
             out += [(en, gold[0], 1, "cmrc-en"), *((en, s, 0, "cmrc-en") for s in chosen)]
         variants = {near_miss(case, random.Random(f"{case['id']}/{k}" if k else case["id"])) for k in range(swaps)}
         out += [(v, gold[0], 0, "cmrc-swap") for v in sorted(v for v in variants if v is not None)]
+        # a question on the same passage whose answer this sentence does not hold: same topic, other detail
+        unanswered = [o for o in on_passage[case["passages"][0]["id"]]
+                      if o["id"] != case["id"] and not _has_answer(gold[0], o["answer_groups"])]
+        for o in random.Random(f"{case['id']}/other").sample(unanswered, min(other_questions, len(unanswered))):
+            out.append((o["question"], gold[0], 0, "cmrc-other"))
+            if o["id"] in english:
+                out.append((english[o["id"]], gold[0], 0, "cmrc-en-other"))
     for i, case in enumerate(jsonl(bench / "rgb_zh.jsonl")):
         if not reader_trained_on("rgb", i):
             continue
@@ -195,7 +208,7 @@ def train(args: argparse.Namespace) -> None:
     weights = read_weights(bundled_model_path())
     tok = E5Tokenizer(weights)
     data = pairs(args.bench, rng, args.swaps, statutes=not args.no_statutes,
-                 english=None if args.no_english else english_questions())
+                 english=None if args.no_english else english_questions(), other_questions=args.other_questions)
     print(f"{len(data)} pairs, {sum(d[2] for d in data)} positive", file=sys.stderr)
     ids = [pair_ids(tok, q, passage_text(s)) for q, s, _, _ in data]
     labels = torch.tensor([d[2] for d in data], dtype=torch.float32)
@@ -307,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--frozen", type=int, default=FROZEN, help="lower layers kept as the embedder has them")
     ap.add_argument("--swaps", type=int, default=2, help="near-miss variants per question")
+    ap.add_argument("--other-questions", type=int, default=OTHER_QUESTIONS,
+                    help="other questions on the same passage per question, as negatives (0: none)")
     ap.add_argument("--no-statutes", action="store_true", help="leave out the statute questions")
     ap.add_argument("--no-english", action="store_true", help="leave out the English renderings of the questions")
     ap.add_argument("--lr", type=float, default=4e-5)
