@@ -46,8 +46,7 @@ from bot.e5_onnx import E5Tokenizer, E5Weights, bundled_model_path, dequantize_r
 from bot.structure import ARTICLE
 from bot.text import sentence_spans
 
-TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants, and in "
-              "English) + RGB zh questions "
+TRAINED_ON = ("CMRC 2018 dev part 1 odd questions (with near-miss variants, and in English) + RGB zh questions "
               "0 mod 4 + statute questions, training split")
 LICENCE = ("derived from multilingual-e5-small (MIT), CMRC 2018 (CC BY-SA 4.0), RGB (CC BY-NC-SA 4.0) and STARD (MIT) "
            "data; see docs/answerability.md")
