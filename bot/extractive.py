@@ -60,11 +60,19 @@ A_FEW_AFTER = "哪几这那近前后头"  # after these 几 does not ask a count
 _YEARS_COUNT = rf"(?<![{A_FEW_AFTER}])几年(?!级)"
 _DURATION = re.compile(rf"{_YEARS_COUNT}|多少年")
 _WANTS_NUMBER = re.compile(r"多少|(?<!几)几(?![几月号日年点时])|" + _YEARS_COUNT + r"|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
-_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|几号|日期|时间|\bwhen\b|\b(?:what|which) (?:exact |precise |specific )?(?:date|year|day|month)\b", re.I)
+_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|哪个?月|几号|日期|时间|\bwhen\b|\b(?:what|which) (?:exact |precise |specific )?(?:date|year|day|month)\b", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
 _WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|\b(?:what|which) (?:exact |precise |specific )?(?:day|date)\b", re.I)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
+_WANTS_MONTH = re.compile(r"几月|哪个月|哪一个月|哪月|\b(?:what|which) month\b", re.I)
+_MONTH = re.compile(r"\d{1,2}\s*月|[一二三四五六七八九十]+月|[正腊]月|月[初底末中]")
+
+
+def date_form(question: str) -> re.Pattern[str]:
+    """What a sentence must state to answer a question that asks a date: a day (哪天, 几号), a month (几月, which
+    month — a year alone does not answer 几月份开始申领), else any date."""
+    return _DAY if _WANTS_DAY.search(question) else _MONTH if _WANTS_MONTH.search(question) else _DATE
 # the thing an English question asks for: "size" in "what is the size of …", "subsidy" in "what is the maximum subsidy"
 _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
 # the thing an English question asks for by name: "which company", "what kind of subsidy" (not "what is", "what does")
@@ -417,7 +425,7 @@ class ExtractiveAnswerer:
         reason = self._refusal_reason(terms, best, cross=ranking.cross)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"
-        if not reason and ranking.wants_date and not (_DAY if _WANTS_DAY.search(question) else _DATE).search(best.text):
+        if not reason and ranking.wants_date and not date_form(question).search(best.text):
             reason = "the question asks for a date and the best sentence gives none"
         if not reason and best.coverage < model().floor_for(cross=ranking.cross):
             reason = f"the best sentence covers only {best.coverage:.0%} of the question"

@@ -168,6 +168,63 @@ def test_the_written_form_asked_for(question, form):
     assert (found[0] if found else None) == form
 
 
+@pytest.mark.parametrize(("question", "kind"), [
+    ("AI水稻系统是在哪个县试点的?", "县"), ("清单是由哪个部门发布的?", "部门"), ("是哪些部门联合印发的?", "部门"),
+    ("Which department issued the list?", "部门"), ("In which county was it piloted?", "县"),
+    ("两种补贴有什么区别?", None), ("企业能在哪里申请?", None), ("哪个企业排名第一?", None),
+])
+def test_the_kind_of_name_asked_for(question, kind):
+    from bot.answerability.constraints import asked_kind
+
+    found = asked_kind(question)
+    assert (found[0] if found else None) == kind
+
+
+@pytest.mark.parametrize(("sentence", "named"), [
+    ("去年9月在蓉举办的交易会上发布了清单。", False),  # where and when it was released, not by whom (举办 is no office)
+    ("成都市经信局等7部门联合印发。", True), ("她在儿童杂志社工作。", True), ("向劳动行政部门投诉。", True),
+    ("全部企业都可申报,社会资本参与。", False),  # 全部 and 社会 are words, not names
+])
+def test_a_sentence_names_a_body(sentence, named):
+    from bot.answerability.constraints import asked_kind, names_kind
+
+    kind = asked_kind("这是由哪个部门负责的?")
+    assert kind is not None and names_kind(sentence, "这是由哪个部门负责的?", kind[1]) is named
+
+
+def test_a_county_asked_is_named_only_by_another_county():
+    from bot.answerability.constraints import asked_kind, names_kind
+
+    kind = asked_kind("在哪个县试点?")
+    assert kind is not None
+    assert names_kind("在蒲江县试点。", "在哪个县试点?", kind[1])
+    assert not names_kind("该县已在全县推广。", "在哪个县试点?", kind[1])  # 该县 and 全县 refer, they do not name
+    assert not names_kind("在蒲江县试点。", "在蒲江县哪个县试点?", kind[1])  # the question's own county
+
+
+@pytest.mark.parametrize(("question", "sentence", "dated"), [
+    ("算力券从几月份开始申领?", "成都2023年首创算力券。", False),  # a year does not say which month
+    ("算力券从几月份开始申领?", "算力券自1月起申领。", True),
+    ("In which month does it open?", "It opens in 2024.", False),
+    ("政策是哪天发布的?", "政策于1月发布。", False), ("政策是哪天发布的?", "政策于1月18日发布。", True),
+    ("政策是什么时候发布的?", "政策于2024年发布。", True),
+])
+def test_the_date_a_question_asks_for(question, sentence, dated):
+    from bot.extractive import date_form
+
+    assert bool(date_form(question).search(sentence)) is dated
+
+
+def test_a_kind_the_sentence_does_not_name_is_not_covered(tmp_path):
+    """哪个部门发布 is not answered by a sentence that says at which event the list was released."""
+    texts = ["去年9月在蓉举办的交易会上发布了机会清单,清单信息共165项。", "机会清单由市科技局编制发布。"]
+    engine, chunks = keyword_answerer(texts, tmp_path, prefix="k")
+    event = engine.rank("机会清单是由哪个部门发布的?", chunks[:1])
+    assert event is not None and "部门" in [u.text for u in unmet(event) if u.kind == "unit"]
+    named = engine.rank("机会清单是由哪个部门发布的?", chunks[1:])
+    assert named is not None and unmet(named) == []
+
+
 def test_a_form_or_amount_the_sentence_lacks_is_not_covered(tmp_path):
     """电话是多少 is not answered by 1000万元; 总金额 asks money, which 19项 is not; 咨询电话 028-12345678 answers."""
     texts = ["本市每年发放总额不超过1000万元的券。", "清单共165项，其中需求类19项。", "咨询电话：028-61234567。"]

@@ -102,6 +102,9 @@ def unmet(r: Ranking) -> list[Unmet]:
     form = asked_form(r.question)
     if form is not None and not form[1].search(sent):
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
+    kind = asked_kind(r.question)
+    if kind is not None and not names_kind(sent, r.question, kind[1]):
+        out.append(Unmet("unit", kind[2] if r.cross else kind[0]))  # 哪个部门发布 answered by where it was released
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -763,6 +766,40 @@ def asked_form(question: str) -> tuple[str, re.Pattern[str], str] | None:
     q = unicodedata.normalize("NFKC", question).lower()
     return next(((name, form, m.group().split()[-1]) for name, asked, form in _forms() for m in [asked.search(q)] if m),
                 None)
+
+
+KINDS_PATH = Path(__file__).parent.parent / "data" / "answer_kinds.tsv"
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
+    """(what is asked, its question words, a name of the kind) from ``bot/data/answer_kinds.tsv``."""
+    out = []
+    for name, words, form, *_ in read_table(KINDS_PATH):
+        zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
+        en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
+        # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department
+        asked = rf"(?:哪|什么)[一几]?[个些家所座]?(?:{zh})|\b(?:which|what)\s+(?:{en})s?\b"
+        # a name ending in the question's own word (of two characters: not 全县) names one too: 应用单位 for 哪些单位,
+        # 劳动行政部门 for 哪个部门
+        own = "|".join(re.escape(w) for w in words.split("|") if not w.isascii() and len(w) >= 2)
+        named = rf"{form}|[\u4e00-\u9fff]{{2}}(?:{own})" if own else form
+        out.append((name, re.compile(asked, re.I), re.compile(named)))
+    return out
+
+
+def asked_kind(question: str) -> tuple[str, re.Pattern[str], str] | None:
+    """The kind of named thing a question asks which one of (哪个县 → a name ending in 县) with the question's word
+    for it, or None."""
+    q = unicodedata.normalize("NFKC", question).lower()
+    return next(((name, form, m.group().split()[-1]) for name, asked, form in _kinds() for m in [asked.search(q)] if m),
+                None)
+
+
+def names_kind(sentence: str, question: str, form: re.Pattern[str]) -> bool:
+    """Whether ``sentence`` names a thing of the kind (``form``) that the question does not already name."""
+    q = unicodedata.normalize("NFKC", question).lower()
+    return any(m.group() not in q for m in form.finditer(sentence))
 
 
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")

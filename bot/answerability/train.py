@@ -144,9 +144,9 @@ def row(corpus: Corpus, question: str, groups: list[list[str]], *, allowed: list
     if not veto and r.wants_number and not _has_new_number(r.best.text, question):
         veto = "no amount"
     if not veto and r.wants_date:
-        from bot.extractive import _DATE, _DAY, _WANTS_DAY
+        from bot.extractive import date_form
 
-        if not (_DAY if _WANTS_DAY.search(question) else _DATE).search(r.best.text):
+        if not date_form(question).search(r.best.text):
             veto = "no date"
     chosen = corpus.answerer._extend(r.best, r.cands, r.terms, reason=asks_reason(question))
     text = "".join(c.text for c in chosen)
