@@ -177,6 +177,34 @@ class Ranking:
                 and not (figures and any(f in normalize(c.text) for f in figures))]
 
 
+def quoted(best: Candidate, cands: list[Candidate], *, reason: bool = False) -> list[Candidate]:
+    """The sentences an answer quotes: ``best``, with the next sentence when it continues the first (其中…) or the
+    first is very short, or, for a question that asks why (``reason``), the next one or two up to one that gives the
+    first one's reason (这与…相关)."""
+    chosen = [best]
+    idx = cands.index(best)
+    if idx + 1 < len(cands):
+        nxt = cands[idx + 1]
+        same_chunk = nxt.chunk_n == best.chunk_n and nxt.line == best.line  # no line break between them
+        if same_chunk and (len(best.text) < 30 or (_CONTINUES.match(nxt.text) and nxt.coverage >= best.coverage * 0.8)):
+            chosen.append(nxt)
+    if reason:
+        # why: one of the next two sentences gives the reason of this one (a clause cut at ； may come first)
+        after = [c for c in cands[idx + 1 : idx + 3] if c.chunk_n == best.chunk_n]
+        giving = next((i for i, c in enumerate(after) if _GIVES_REASON.match(c.text)), None)
+        if giving is not None:
+            chosen = [best, *after[: giving + 1]]
+    # a clause cut at ；: the quote runs on to the end of its sentence (a list's next item, 培育…等产业), a
+    # few clauses at most
+    at = cands.index(chosen[-1])
+    while (len(chosen) < 4 and chosen[-1].text.rstrip().endswith((";", "；")) and at + 1 < len(cands)
+           and cands[at + 1].chunk_n == best.chunk_n and cands[at + 1].line == best.line
+           and sum(len(c.text) for c in chosen) + len(cands[at + 1].text) <= _CLAUSES_MAX):
+        at += 1
+        chosen.append(cands[at])
+    return chosen
+
+
 class ExtractiveAnswerer:
     """Pick and quote the answering sentence(s) from retrieved chunks."""
 
@@ -446,7 +474,7 @@ class ExtractiveAnswerer:
         if prob < threshold:
             return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {threshold:.2f}",
                             probability=prob)
-        chosen = self._extend(best, ranking.cands, terms, reason=asks_reason(question))
+        chosen = quoted(best, ranking.cands, reason=asks_reason(question))
         # adjacent sentences of one chunk are one quote, so the citation highlights all that is shown;
         # an item of a law article is quoted with the sentence that introduces the items
         chunk = chunks[best.chunk_n - 1]
@@ -485,7 +513,7 @@ class ExtractiveAnswerer:
             if not name or name in seen or not own:
                 continue
             seen.add(name)
-            chosen = self._extend(max(own, key=lambda c: c.score), ranking.cands, ranking.terms)
+            chosen = quoted(max(own, key=lambda c: c.score), ranking.cands)
             start = _with_stem(chosen[0], own)
             quote = chunk.page_content[start : chosen[-1].end]
             quote = _without_number(quote, chunk)
@@ -511,32 +539,6 @@ class ExtractiveAnswerer:
             # dictionary translations are loose: one matching word is not a basis
             return "only one of the question's words is found in the sources"
         return ""
-
-    def _extend(self, best: Candidate, cands: list[Candidate], terms: list[Term], *, reason: bool = False) -> list[Candidate]:
-        """Add the next sentence when it continues the first (其中…) or the first is very short, or, for a question
-        that asks why (``reason``), the next one or two up to one that gives the first one's reason (这与…相关)."""
-        chosen = [best]
-        idx = cands.index(best)
-        if idx + 1 < len(cands):
-            nxt = cands[idx + 1]
-            same_chunk = nxt.chunk_n == best.chunk_n and nxt.line == best.line  # no line break between them
-            if same_chunk and (len(best.text) < 30 or (_CONTINUES.match(nxt.text) and nxt.coverage >= best.coverage * 0.8)):
-                chosen.append(nxt)
-        if reason:
-            # why: one of the next two sentences gives the reason of this one (a clause cut at ； may come first)
-            after = [c for c in cands[idx + 1 : idx + 3] if c.chunk_n == best.chunk_n]
-            giving = next((i for i, c in enumerate(after) if _GIVES_REASON.match(c.text)), None)
-            if giving is not None:
-                chosen = [best, *after[: giving + 1]]
-        # a clause cut at ；: the quote runs on to the end of its sentence (a list's next item, 培育…等产业), a
-        # few clauses at most
-        at = cands.index(chosen[-1])
-        while (len(chosen) < 4 and chosen[-1].text.rstrip().endswith((";", "；")) and at + 1 < len(cands)
-               and cands[at + 1].chunk_n == best.chunk_n and cands[at + 1].line == best.line
-               and sum(len(c.text) for c in chosen) + len(cands[at + 1].text) <= _CLAUSES_MAX):
-            at += 1
-            chosen.append(cands[at])
-        return chosen
 
     def _reader_rerank(self, question: str, cands: list[Candidate]) -> None:
         """The answer reader reads the ``READ_TOP`` best sentences; its probability, weighted ``READ_WEIGHT``,

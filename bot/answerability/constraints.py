@@ -103,7 +103,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     if form is not None and not form[1].search(sent):
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     kind = asked_kind(r.question)
-    if kind is not None and not names_kind(sent, r.question, kind[1]):
+    if kind is not None and not names_kind(_quote(r), r.question, kind[1]):
         out.append(Unmet("unit", kind[2] if r.cross else kind[0]))  # 哪个部门发布 answered by where it was released
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
@@ -794,6 +794,14 @@ def asked_kind(question: str) -> tuple[str, re.Pattern[str], str] | None:
     q = unicodedata.normalize("NFKC", question).lower()
     return next(((name, form, m.group().split()[-1]) for name, asked, form in _kinds() for m in [asked.search(q)] if m),
                 None)
+
+
+def _quote(r: Ranking) -> str:
+    """What the answer would quote: the best sentence, with the next when it runs on (a short sentence: 索莫尼是…的流通
+    货币。由…国家银行发行。)."""
+    from bot.extractive import asks_reason, quoted
+
+    return normalize("".join(c.text for c in quoted(r.best, r.cands, reason=asks_reason(r.question))))
 
 
 def names_kind(sentence: str, question: str, form: re.Pattern[str]) -> bool:

@@ -48,7 +48,7 @@ from bot.chunking import split_document
 from bot.crosslingual import keyword_query, searched_in_english
 from bot.embeddings import E5Embeddings
 from bot.evaluation.matching import contains_any, groups_missing
-from bot.extractive import ExtractiveAnswerer, _has_new_number, asks_reason
+from bot.extractive import ExtractiveAnswerer, _has_new_number, asks_reason, quoted
 from bot.keyword import Bm25Index
 from bot.loaders import load_file
 from bot.text import sentence_spans, tokenize
@@ -148,7 +148,7 @@ def row(corpus: Corpus, question: str, groups: list[list[str]], *, allowed: list
 
         if not date_form(question).search(r.best.text):
             veto = "no date"
-    chosen = corpus.answerer._extend(r.best, r.cands, r.terms, reason=asks_reason(question))
+    chosen = quoted(r.best, r.cands, reason=asks_reason(question))
     text = "".join(c.text for c in chosen)
     found = unmet(r)
     label = int(answerable and bool(groups) and not groups_missing(text, groups))
