@@ -171,13 +171,13 @@ def test_the_written_form_asked_for(question, form):
 @pytest.mark.parametrize(("question", "kind"), [
     ("AI水稻系统是在哪个县试点的?", "县"), ("清单是由哪个部门发布的?", "部门"), ("是哪些部门联合印发的?", "部门"),
     ("Which department issued the list?", "部门"), ("In which county was it piloted?", "县"),
-    ("两种补贴有什么区别?", None), ("企业能在哪里申请?", None), ("哪个企业排名第一?", None),
+    ("Which company built it?", "公司"), ("两种补贴有什么区别?", None), ("企业能在哪里申请?", None),
 ])
 def test_the_kind_of_name_asked_for(question, kind):
     from bot.answerability.constraints import asked_kind
 
     found = asked_kind(question)
-    assert (found[0] if found else None) == kind
+    assert (found.name if found else None) == kind
 
 
 @pytest.mark.parametrize(("sentence", "named"), [
@@ -189,7 +189,7 @@ def test_a_sentence_names_a_body(sentence, named):
     from bot.answerability.constraints import asked_kind, names_kind
 
     kind = asked_kind("这是由哪个部门负责的?")
-    assert kind is not None and names_kind(sentence, "这是由哪个部门负责的?", kind[1]) is named
+    assert kind is not None and names_kind(sentence, "这是由哪个部门负责的?", kind) is named
 
 
 def test_a_county_asked_is_named_only_by_another_county():
@@ -197,9 +197,9 @@ def test_a_county_asked_is_named_only_by_another_county():
 
     kind = asked_kind("在哪个县试点?")
     assert kind is not None
-    assert names_kind("在蒲江县试点。", "在哪个县试点?", kind[1])
-    assert not names_kind("该县已在全县推广。", "在哪个县试点?", kind[1])  # 该县 and 全县 refer, they do not name
-    assert not names_kind("在蒲江县试点。", "在蒲江县哪个县试点?", kind[1])  # the question's own county
+    assert names_kind("在蒲江县试点。", "在哪个县试点?", kind)
+    assert not names_kind("该县已在全县推广。", "在哪个县试点?", kind)  # 该县 and 全县 refer, they do not name
+    assert not names_kind("在蒲江县试点。", "在蒲江县哪个县试点?", kind)  # the question's own county
 
 
 @pytest.mark.parametrize(("question", "sentence", "dated"), [
@@ -213,6 +213,19 @@ def test_the_date_a_question_asks_for(question, sentence, dated):
     from bot.extractive import date_form
 
     assert bool(date_form(question).search(sentence)) is dated
+
+
+@pytest.mark.parametrize(("sentence", "named"), [
+    ("一台名为Walker X的机器人骑着平衡车出现在舞台上。", False),  # the robot the question names, no maker
+    ("Walker X由优必选公司研发。", True), ("该机器人由UBTech研发。", True),  # a company's name, in characters or Latin
+    ("对新获得称号的人工智能企业给予奖励。", True),  # a kind of enterprise answers 哪些企业
+])
+def test_a_sentence_names_a_company(sentence, named):
+    from bot.answerability.constraints import asked_kind, names_kind
+
+    question = "Walker X机器人是哪家公司研发的?"
+    kind = asked_kind(question)
+    assert kind is not None and names_kind(sentence.lower(), question, kind) is named
 
 
 def test_a_kind_the_sentence_does_not_name_is_not_covered(tmp_path):

@@ -103,8 +103,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if form is not None and not form[1].search(sent):
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     kind = asked_kind(r.question)
-    if kind is not None and not names_kind(_quote(r), r.question, kind[1]):
-        out.append(Unmet("unit", kind[2] if r.cross else kind[0]))  # 哪个部门发布 answered by where it was released
+    if kind is not None and not names_kind(_quote(r), r.question, kind):
+        out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -772,10 +772,11 @@ KINDS_PATH = Path(__file__).parent.parent / "data" / "answer_kinds.tsv"
 
 
 @lru_cache(maxsize=1)
-def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
-    """(what is asked, its question words, a name of the kind) from ``bot/data/answer_kinds.tsv``."""
+def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str], tuple[str, ...]]]:
+    """(what is asked, its question words, a name of the kind, jieba tags of names of the kind) from
+    ``bot/data/answer_kinds.tsv``."""
     out = []
-    for name, words, form, *_ in read_table(KINDS_PATH):
+    for name, words, form, tags, *_ in read_table(KINDS_PATH):
         zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
         en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
         # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department
@@ -784,16 +785,25 @@ def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
         # 劳动行政部门 for 哪个部门
         own = "|".join(re.escape(w) for w in words.split("|") if not w.isascii() and len(w) >= 2)
         named = rf"{form}|[\u4e00-\u9fff]{{2}}(?:{own})" if own else form
-        out.append((name, re.compile(asked, re.I), re.compile(named)))
+        out.append((name, re.compile(asked, re.I), re.compile(named), tuple(t for t in tags.split() if t != "-")))
     return out
 
 
-def asked_kind(question: str) -> tuple[str, re.Pattern[str], str] | None:
-    """The kind of named thing a question asks which one of (哪个县 → a name ending in 县) with the question's word
-    for it, or None."""
+@dataclass(frozen=True)
+class Kind:
+    """A kind of named thing a question asks which one of (``bot/data/answer_kinds.tsv``)."""
+
+    name: str  # as the not-covered answer names it: 部门
+    said: str  # the question's word for it: 哪个部门, department
+    form: re.Pattern[str]  # a name of the kind: …局, …委员会
+    tags: tuple[str, ...]  # jieba tags of words that name one too (nt)
+
+
+def asked_kind(question: str) -> Kind | None:
+    """The kind of named thing a question asks which one of (哪个县 → a name ending in 县), or None."""
     q = unicodedata.normalize("NFKC", question).lower()
-    return next(((name, form, m.group().split()[-1]) for name, asked, form in _kinds() for m in [asked.search(q)] if m),
-                None)
+    return next((Kind(name, m.group().split()[-1], form, tags)
+                 for name, asked, form, tags in _kinds() for m in [asked.search(q)] if m), None)
 
 
 def _quote(r: Ranking) -> str:
@@ -804,10 +814,15 @@ def _quote(r: Ranking) -> str:
     return normalize("".join(c.text for c in quoted(r.best, r.cands, reason=asks_reason(r.question))))
 
 
-def names_kind(sentence: str, question: str, form: re.Pattern[str]) -> bool:
-    """Whether ``sentence`` names a thing of the kind (``form``) that the question does not already name."""
-    q = unicodedata.normalize("NFKC", question).lower()
-    return any(m.group() not in q for m in form.finditer(sentence))
+def names_kind(sentence: str, question: str, kind: Kind) -> bool:
+    """Whether ``sentence`` names a thing of the kind that the question does not already name."""
+    from bot.extractive import _pos_cut
+
+    sentence, q = normalize(sentence), normalize(question)  # both without spaces: Walker X is walkerx in either
+    if any(m.group() not in q for m in kind.form.finditer(sentence)):
+        return True
+    return bool(kind.tags) and any(f.startswith(kind.tags) and len(w) >= 2 and w not in q
+                                   for w, f in _pos_cut(sentence))
 
 
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
