@@ -547,3 +547,14 @@ def test_a_figure_asked_of_a_thing_the_sentence_names_without_one_is_not_covered
     """利用率 is named, but the only number (45座城市) is in another clause: the rate rose, how high is not said."""
     texts = [text, "中心位于天府新区，用户可在线申请机时。"]
     assert unmet_of(tmp_path, texts, "中心的综合资源利用率达到了多少?", quoting="利用率", kind="unit") == missing
+
+
+@pytest.mark.parametrize(("text", "missing"), [
+    ("清单信息共165项，其中供给类146项，需求类19项，涵盖制造、金融、农业等多个场景的应用。", ["场景的具体数值"]),
+    ("清单信息共165项，涵盖制造、金融、农业等场景，其中金融场景32项。", []),
+])
+def test_a_count_asked_of_listed_things_is_not_answered_by_the_list_totals(tmp_path, text, missing):
+    """多少项 counts in a measure word (jieba tags 项 a noun): the scenes are what is counted, and the sentence names
+    them in a list without a count of their own."""
+    texts = [text, "清单由交易会发布，企业可在线查询。"]
+    assert unmet_of(tmp_path, texts, "清单中涉及金融场景的有多少项?", quoting="场景", kind="unit") == missing

@@ -211,12 +211,16 @@ def _asked_noun(question: str) -> str:
 
     cut, spots = _asking(question)
     words = [w for w, _ in cut]
+    units = {count.unit for count in asked_units(question)}
     for i, asking in spots:
         if "几" in asking:
             return ""  # 站共有几层: 几 counts a thing of its own (层), the noun before is the subject
         if not _ASKS.match(words[i - 1]):
-            if any(f.startswith("n") for _, f in _rest_of_clause(cut, i)):
-                return ""  # 设了多少座车站: what follows the asking words is counted
+            nouns = [w for w, f in _rest_of_clause(cut, i) if f.startswith("n")]
+            # 设了多少座车站: what follows the asking words is counted; not the count's measure word alone (场景的有
+            # 多少项: jieba tags 项 a noun, the scenes are what is counted)
+            if nouns and not (len(nouns) == 1 and nouns[0] in units):
+                return ""
             for word, flag in reversed(cut[max(0, i - 3):i]):
                 if (flag.startswith("n") and not flag.startswith(_NAMES) and len(word) >= 2 and is_cjk(word)
                         and word not in GENERIC):
