@@ -558,3 +558,16 @@ def test_a_count_asked_of_listed_things_is_not_answered_by_the_list_totals(tmp_p
     them in a list without a count of their own."""
     texts = [text, "清单由交易会发布，企业可在线查询。"]
     assert unmet_of(tmp_path, texts, "清单中涉及金融场景的有多少项?", quoting="场景", kind="unit") == missing
+
+
+LEVELS = ["对新获得国家专精特新“小巨人”称号的人工智能企业，给予30万元一次性奖励。", "企业可在线申报，材料由区经信局受理。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("How much reward do AI enterprises newly recognised as provincial-level 专精特新 SMEs get?", ["provincial-level"]),
+    ("How much reward do AI enterprises newly recognised as national 专精特新 SMEs get?", []),
+    ("How much reward do AI enterprises newly recognised as 专精特新 SMEs get?", []),  # no level set
+])
+def test_an_english_level_of_government_the_sentence_does_not_state_is_not_covered(tmp_path, question, missing):
+    """The award is for the national title; a question about the provincial one is not answered by it."""
+    assert unmet_of(tmp_path, LEVELS, question, quoting="30万元", kind="place") == missing

@@ -111,6 +111,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.append(Unmet("unit", measure[0] if r.cross else measure[1]))
     if r.cross:
         out.extend(_english_count(r, near))
+        out.extend(_english_level(r, sent))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     for count in asked_units(r.question):
@@ -599,6 +600,25 @@ def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
 
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
                        r"will|can|could|would|should|in|of|at|for|on)\b|\s*[?.]?$)", re.I)
+
+
+# The levels of government in English (the PRC's administrative hierarchy, as the Chinese level words of
+# ``bot.answerability._LEVEL``) with the Chinese that states each, and the Chinese that states some level explicitly
+_EN_LEVELS = {"international": "国际", "national": "国家|全国|中央", "state-level": "国家|中央",
+              "provincial": "省", "municipal": "市", "city-level": "市", "county-level": "县", "district-level": "区"}
+_EN_LEVEL = re.compile(r"\b(" + "|".join(map(re.escape, _EN_LEVELS)) + r")(?:-level)?\b", re.I)
+_ZH_LEVEL = re.compile(r"国际|国家|全国|中央|[省市县区]级")
+
+
+def _english_level(r: Ranking, sent: str) -> list[Unmet]:
+    """A level of government an English question sets (provincial-level, national) that the sentence does not state
+    while it states another: "provincial-level (专精特新) SMEs" is not answered by 对新获得国家专精特新称号的企业."""
+    out = []
+    for m in _EN_LEVEL.finditer(r.question):
+        forms = _EN_LEVELS[m.group(1).lower()]
+        if _ZH_LEVEL.search(sent) and not re.search(forms, sent):
+            out.append(Unmet("place", m.group()))
+    return out
 
 
 def _english_count(r: Ranking, near: str) -> list[Unmet]:
