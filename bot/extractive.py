@@ -67,12 +67,6 @@ _WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|\b(?:what|which)
 _DAY = re.compile(r"\d{1,2}\s*[日号]|[一二三四五六七八九十]+[日号]")
 _WANTS_MONTH = re.compile(r"几月|哪个月|哪一个月|哪月|\b(?:what|which) month\b", re.I)
 _MONTH = re.compile(r"\d{1,2}\s*月|[一二三四五六七八九十]+月|[正腊]月|月[初底末中]")
-
-
-def date_form(question: str) -> re.Pattern[str]:
-    """What a sentence must state to answer a question that asks a date: a day (哪天, 几号), a month (几月, which
-    month — a year alone does not answer 几月份开始申领), else any date."""
-    return _DAY if _WANTS_DAY.search(question) else _MONTH if _WANTS_MONTH.search(question) else _DATE
 # the thing an English question asks for: "size" in "what is the size of …", "subsidy" in "what is the maximum subsidy"
 _ASKED_EN = re.compile(r"\b(?:what|which)\s+(?:is|was|are|were)\s+(?:the\s+|its\s+|their\s+)?([a-z]+)\b(?:\s+([a-z]+)\b)?", re.I)
 # the thing an English question asks for by name: "which company", "what kind of subsidy" (not "what is", "what does")
@@ -175,6 +169,12 @@ class Ranking:
         figures = _figures(self.best.text, self.question)
         return [c for c in self.cands if c is not self.best
                 and not (figures and any(f in normalize(c.text) for f in figures))]
+
+
+def date_form(question: str) -> re.Pattern[str]:
+    """What a sentence must state to answer a question that asks a date: a day (哪天, 几号), a month (几月, which
+    month — a year alone does not answer 几月份开始申领), else any date."""
+    return _DAY if _WANTS_DAY.search(question) else _MONTH if _WANTS_MONTH.search(question) else _DATE
 
 
 def quoted(best: Candidate, cands: list[Candidate], *, reason: bool = False) -> list[Candidate]:

@@ -800,7 +800,9 @@ def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str], tuple[str, ...
     """(what is asked, its question words, a name of the kind, jieba tags of names of the kind) from
     ``bot/data/answer_kinds.tsv``."""
     out = []
-    for name, words, form, tags, *_ in read_table(KINDS_PATH):
+    forms: dict[str, str] = {}
+    for name, words, cell, tags, *_ in read_table(KINDS_PATH):
+        form = forms[name] = re.sub(r"\{([^\d,}][^}]*)\}", lambda m: forms[m.group(1)], cell)  # {部门}: that row's form
         zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
         en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
         # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department
