@@ -173,7 +173,7 @@ class Ranking:
 
 def date_form(question: str) -> re.Pattern[str]:
     """What a sentence must state to answer a question that asks a date: a day (哪天, 几号), a month (几月, which
-    month — a year alone does not answer 几月份开始申领), else any date."""
+    month — a year alone does not answer 几月份开始报名), else any date."""
     return _DAY if _WANTS_DAY.search(question) else _MONTH if _WANTS_MONTH.search(question) else _DATE
 
 

@@ -212,15 +212,14 @@ def _asked_noun(question: str) -> str:
 
     cut, spots = _asking(question)
     words = [w for w, _ in cut]
-    units = {count.unit for count in asked_units(question)}
     for i, asking in spots:
         if "几" in asking:
             return ""  # 站共有几层: 几 counts a thing of its own (层), the noun before is the subject
         if not _ASKS.match(words[i - 1]):
             nouns = [w for w, f in _rest_of_clause(cut, i) if f.startswith("n")]
-            # 设了多少座车站: what follows the asking words is counted; not the count's measure word alone (场景的有
-            # 多少项: jieba tags 项 a noun, the scenes are what is counted)
-            if nouns and not (len(nouns) == 1 and nouns[0] in units):
+            # 设了多少座车站: what follows the asking words is counted; not the count's measure word alone (门类的有
+            # 多少项: jieba tags 项 a noun, the 门类 are what is counted)
+            if nouns and not (len(nouns) == 1 and nouns[0] in {count.unit for count in asked_units(question)}):
                 return ""
             for word, flag in reversed(cut[max(0, i - 3):i]):
                 if (flag.startswith("n") and not flag.startswith(_NAMES) and len(word) >= 2 and is_cjk(word)
@@ -612,7 +611,7 @@ _ZH_LEVEL = re.compile(r"国际|国家|全国|中央|[省市县区]级")
 
 def _english_level(r: Ranking, sent: str) -> list[Unmet]:
     """A level of government an English question sets (provincial-level, national) that the sentence does not state
-    while it states another: "provincial-level (专精特新) SMEs" is not answered by 对新获得国家专精特新称号的企业."""
+    while it states another: "a provincial-level award" is not answered by 对获得国家级称号的企业给予奖励."""
     out = []
     for m in _EN_LEVEL.finditer(r.question):
         forms = _EN_LEVELS[m.group(1).lower()]
@@ -803,13 +802,14 @@ def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str], tuple[str, ...
     forms: dict[str, str] = {}
     for name, words, cell, tags, *_ in read_table(KINDS_PATH):
         form = forms[name] = re.sub(r"\{([^\d,}][^}]*)\}", lambda m: forms[m.group(1)], cell)  # {部门}: that row's form
-        zh = "|".join(re.escape(w) for w in words.split("|") if not w.isascii())
-        en = "|".join(re.escape(w) for w in words.split("|") if w.isascii())
-        # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department
-        asked = rf"(?:哪|什么)[一几]?[个些家所座]?(?:{zh})|\b(?:which|what)\s+(?:{en})s?\b"
+        zh = [re.escape(w) for w in words.split("|") if not w.isascii()]
+        en = [re.escape(w) for w in words.split("|") if w.isascii()]
+        # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department (a row may have one language only)
+        asked = "|".join([*([rf"(?:哪|什么)[一几]?[个些家所座]?(?:{'|'.join(zh)})"] if zh else []),
+                          *([rf"\b(?:which|what)\s+(?:{'|'.join(en)})s?\b"] if en else [])])
         # a name ending in the question's own word (of two characters: not 全县) names one too: 应用单位 for 哪些单位,
         # 劳动行政部门 for 哪个部门
-        own = "|".join(re.escape(w) for w in words.split("|") if not w.isascii() and len(w) >= 2)
+        own = "|".join(w for w in zh if len(w) >= 2)
         named = rf"{form}|[\u4e00-\u9fff]{{2}}(?:{own})" if own else form
         out.append((name, re.compile(asked, re.I), re.compile(named), tuple(t for t in tags.split() if t != "-")))
     return out
@@ -844,7 +844,7 @@ def names_kind(sentence: str, question: str, kind: Kind) -> bool:
     """Whether ``sentence`` names a thing of the kind that the question does not already name."""
     from bot.extractive import _pos_cut
 
-    sentence, q = normalize(sentence), normalize(question)  # both without spaces: Walker X is walkerx in either
+    sentence, q = normalize(sentence), normalize(question)  # both without spaces: Deep Blue is deepblue in either
     if any(m.group() not in q for m in kind.form.finditer(sentence)):
         return True
     return bool(kind.tags) and any(f.startswith(kind.tags) and len(w) >= 2 and w not in q
