@@ -103,7 +103,9 @@ def unmet(r: Ranking) -> list[Unmet]:
     if form is not None and not form[1].search(sent):
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     kind = asked_kind(r.question)
-    if kind is not None and not names_kind(_quote(r), r.question, kind):
+    # an English question names its own places in English: the sentence's 成都 is the question's Chengdu, not an answer
+    said = tuple(v for t in r.terms for v in t.variants) if r.cross else ()
+    if kind is not None and not names_kind(_quote(r), r.question, kind, said=said):
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
@@ -112,6 +114,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     if r.cross:
         out.extend(_english_count(r, near))
         out.extend(_english_level(r, sent))
+        out.extend(_chinese_in_english(r, near))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     for count in asked_units(r.question):
@@ -620,6 +623,15 @@ def _english_level(r: Ranking, sent: str) -> list[Unmet]:
     return out
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+
+
+def _chinese_in_english(r: Ranking, near: str) -> list[Unmet]:
+    """A Chinese term an English question writes out ("data vouchers (数据券)") names the exact thing meant: the
+    sentence, its heading or the sentence before must use it, not one that shares a piece of it (算力券)."""
+    return [Unmet("subject", run) for run in dict.fromkeys(_CJK_RUN.findall(normalize(r.question))) if run not in near]
+
+
 def _english_count(r: Ranking, near: str) -> list[Unmet]:
     """What an English question counts ("how many AI companies") must be named by the sentence (one of the noun's
     translations), as the Chinese unit check asks 多少家企业 to be stated in 家: a sentence about the industry's size
@@ -792,6 +804,10 @@ def asked_form(question: str) -> tuple[str, re.Pattern[str], str] | None:
 
 
 KINDS_PATH = Path(__file__).parent.parent / "data" / "answer_kinds.tsv"
+# up to two words between which/what and the kind that qualify it (which Chengdu company, which two counties): not a
+# verb or article (what did the company …) and not a kind of its own (what type of company asks a type, not a name)
+_EN_QUALIFIER = (r"(?!(?:kinds?|types?|sorts?|of|the|a|an|do|does|did|is|are|was|were|has|have|had|can|could|will|"
+                 r"would|should|may|must)\b)[a-z][a-z'-]*")
 
 
 @lru_cache(maxsize=1)
@@ -806,13 +822,19 @@ def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str], tuple[str, ...
         en = [re.escape(w) for w in words.split("|") if w.isascii()]
         # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department (a row may have one language only)
         asked = "|".join([*([rf"(?:哪|什么)[一几]?[个些家所座]?(?:{'|'.join(zh)})"] if zh else []),
-                          *([rf"\b(?:which|what)\s+(?:{'|'.join(en)})s?\b"] if en else [])])
+                          *([rf"\b(?:which|what)\s+(?:{_EN_QUALIFIER}\s+){{0,2}}(?:{'|'.join(en)})s?\b"] if en else [])])
         # a name ending in the question's own word (of two characters: not 全县) names one too: 应用单位 for 哪些单位,
         # 劳动行政部门 for 哪个部门
-        own = "|".join(w for w in zh if len(w) >= 2)
+        own = "|".join(w for w in zh if len(w) >= 2) if tags == "-" else ""
         named = rf"{form}|[\u4e00-\u9fff]{{2}}(?:{own})" if own else form
         out.append((name, re.compile(asked, re.I), re.compile(named), tuple(t for t in tags.split() if t != "-")))
     return out
+
+
+@lru_cache(maxsize=1)
+def _kind_words() -> frozenset[str]:
+    """The Chinese question words of every kind (城市, 公司, 部门 …)."""
+    return frozenset(w for _, words, *_ in read_table(KINDS_PATH) for w in words.split("|") if not w.isascii())
 
 
 @dataclass(frozen=True)
@@ -840,14 +862,22 @@ def _quote(r: Ranking) -> str:
     return normalize("".join(c.text for c in quoted(r.best, r.cands, reason=asks_reason(r.question))))
 
 
-def names_kind(sentence: str, question: str, kind: Kind) -> bool:
-    """Whether ``sentence`` names a thing of the kind that the question does not already name."""
+def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...] = ()) -> bool:
+    """Whether ``sentence`` names a thing of the kind that the question does not already name (``said``: the
+    Chinese words an English question's terms stand for, which it names too)."""
     from bot.extractive import _pos_cut
 
-    sentence, q = normalize(sentence), normalize(question)  # both without spaces: Deep Blue is deepblue in either
-    if any(m.group() not in q for m in kind.form.finditer(sentence)):
+    # both without spaces (Deep Blue is deepblue in either); a 《title》 names a work, not one of the kind
+    sentence, q = _TITLE.sub("》", normalize(sentence)), normalize(question)
+
+    def new(name: str) -> bool:  # 成都市 is the question's 成都 with its suffix
+        return name not in q and not any(name in s or (name.startswith(s) and len(name) == len(s) + 1)
+                                         for s in said if len(s) >= 2)
+
+    if any(new(m.group()) for m in kind.form.finditer(sentence)):
         return True
-    return bool(kind.tags) and any(f.startswith(kind.tags) and len(w) >= 2 and w not in q
+    # a kind's own word (城市, which jieba tags as a place name) is no name of one
+    return bool(kind.tags) and any(f.startswith(kind.tags) and len(w) >= 2 and new(w) and w not in _kind_words()
                                    for w, f in _pos_cut(sentence))
 
 
