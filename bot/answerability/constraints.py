@@ -115,6 +115,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(_english_count(r, near))
         out.extend(_english_level(r, sent))
         out.extend(_chinese_in_english(r, near))
+        out.extend(_english_modifier(r, sent, chunk))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     for count in asked_units(r.question):
@@ -630,6 +631,23 @@ def _chinese_in_english(r: Ranking, near: str) -> list[Unmet]:
     """A Chinese term an English question writes out ("data vouchers (数据券)") names the exact thing meant: the
     sentence, its heading or the sentence before must use it, not one that shares a piece of it (算力券)."""
     return [Unmet("subject", run) for run in dict.fromkeys(_CJK_RUN.findall(normalize(r.question))) if run not in near]
+
+
+def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
+    """A word an English question puts right before one the sentence says ("biotechnology industry": 产业) that the
+    dictionary translates but the corpus never uses (生物技术): the sentence is about another industry (卫星产业), as
+    the Chinese modifier check reads 地方标准 against 国家标准.  Only such a word: a known one may be worded otherwise
+    by the sentence, one the dictionary lacks may be a name or a compound it does not hold."""
+    by_text = {t.text: t for t in r.terms}
+    out = []
+    for forms, _, said in _qualified(r):
+        modifier = by_text[said.split()[0]]
+        # jieba may cut the translation otherwise than the dictionary writes it (区块链): not in the chunk's text either
+        # nor a character of it in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大模型
+        if (forms and modifier.oov and not modifier.variants and not any(len(f) >= 2 and f in chunk for f in forms)
+                and not set("".join(forms)) & set(sent)):
+            out.append(Unmet("modifier", said))
+    return out
 
 
 def _english_count(r: Ranking, near: str) -> list[Unmet]:
