@@ -86,6 +86,9 @@ _CLAUSES_MAX = 240  # characters a quote of clauses cut at ； may run to
 # Chinese and English grammar: the nouns that ask for a reason, and a next sentence that gives the reason of the one
 # before it (“这与…息息相关”, 这得益于…, 这是因为…)
 _REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"})
+# a name is asked for by these words (叫什么名字), given by the name itself: a sentence that names the holder of the
+# office asked about (``constraints.names_office_holder``) need not say 名字
+_NAME_ASKED = frozenset({"名字", "姓名", "全名"})
 _ASKS_REASON = re.compile(r"为什么|为何|为啥|原因|缘故|缘由|理由|起因|成因|\bwhy\b|\breasons?\b|\bcaused?\b", re.I)
 _GIVES_REASON = re.compile(r"^[“\"「『]?(?:这|此|之所以)(?:主要|也|正|都|更)?(?:与|和|同|得益于|受益于|源于|归功于|归因于|缘于|是因为|是由于|是得益于|离不开)")
 
@@ -450,7 +453,9 @@ class ExtractiveAnswerer:
         if ranking is None:
             return Decision([], "", True, "nothing retrieved" if not chunks or not normalize(question) else "no sentences")
         terms, best = ranking.terms, ranking.best
-        reason = self._refusal_reason(terms, best, cross=ranking.cross)
+        holder = constraints.names_office_holder(ranking)
+        reason = self._refusal_reason([t for t in terms if not (holder and t.text in _NAME_ASKED)], best,
+                                      cross=ranking.cross)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"
         if not reason and ranking.wants_date and not date_form(question).search(best.text):
@@ -471,7 +476,7 @@ class ExtractiveAnswerer:
                 return Decision([Claim(n=best.chunk_n, quote=best.text)], f"{lead}{best.text}[{best.chunk_n}]", True,
                                 reason, related=True, probability=prob)
             return Decision([], "", True, reason, probability=prob)
-        if prob < threshold:
+        if prob < threshold and not holder:
             return Decision([], "", True, f"answerability {prob:.2f} is below the threshold {threshold:.2f}",
                             probability=prob)
         chosen = quoted(best, ranking.cands, reason=asks_reason(question))

@@ -218,7 +218,7 @@ def test_the_date_a_question_asks_for(question, sentence, dated):
 @pytest.mark.parametrize(("sentence", "named"), [
     ("一台名为Walker X的机器人骑着平衡车出现在舞台上。", False),  # the robot the question names, no maker
     ("Walker X由优必选公司研发。", True), ("该机器人由UBTech研发。", True),  # a company's name, in characters or Latin
-    ("对新获得称号的人工智能企业给予奖励。", True),  # a kind of enterprise answers 哪些企业
+    ("支持企业、高校院所开展研发。", False),  # 支持企业 supports enterprises, it names none
 ])
 def test_a_sentence_names_a_company(sentence, named):
     from bot.answerability.constraints import asked_kind, names_kind
@@ -226,6 +226,22 @@ def test_a_sentence_names_a_company(sentence, named):
     question = "Walker X机器人是哪家公司研发的?"
     kind = asked_kind(question)
     assert kind is not None and names_kind(sentence.lower(), question, kind) is named
+
+
+@pytest.mark.parametrize(("question", "sentence", "named"), [
+    ("哪些企业能获得奖励?", "对新获得称号的人工智能企业给予奖励。", True),  # a kind of enterprise answers 哪些企业
+    ("哪些企业能获得奖励?", "支持企业开展研发,给予奖励。", False),  # a verb before the question's word: no name
+    ("由哪个部门负责认定?", "鼓励企业、科研机构研制开发框架。", False),  # 机构 is not the word the question asks
+    ("由哪个部门负责认定?", "向劳动行政部门申请认定。", True),
+    ("Which Chengdu company developed it?", "成都的企业研制了它。", False),  # the question's own city is no answer
+    ("Which city hosted the games?", "大运会在成都举办。", True), ("Which city ranked first?", "全国城市中排名第一。", False),
+])
+def test_the_question_s_own_word_and_places_name_none(question, sentence, named):
+    from bot.answerability.constraints import asked_kind, names_kind
+
+    kind = asked_kind(question)
+    said = ("成都",) if question.isascii() and "Chengdu" in question else ()
+    assert kind is not None and names_kind(sentence, question, kind, said=said) is named
 
 
 def test_a_kind_the_sentence_does_not_name_is_not_covered(tmp_path):

@@ -143,6 +143,7 @@ def unmet(r: Ranking) -> list[Unmet]:
 
 
 # what a question asks of its subject comes right before the asking words: 增速 in 增速是多少, 规模 in 规模多大
+_ASKS_WHEN_WHERE = re.compile(r"^(?:是|在|到|于|为)?(?:什么时候|什么时间|何时|哪天|哪一天|多久|哪里|哪儿|何处)")
 _ASKS = re.compile(r"^(?:是|为|约|达|达到|大约|了|有)?(?:多少|几|多大|多高|多长|多重|多快|第几)")
 _SEGMENT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*年|(?=\s*[至到~～\-–—、和]\s*(?:19|20)\d{2}))")
 _JOINS = re.compile(r"[\s年至到~～\-–—、和与及间]*")
@@ -164,18 +165,23 @@ def _rest_of_clause(cut: list[tuple[str, str]], i: int) -> Iterator[tuple[str, s
     return itertools.takewhile(lambda wf: wf[1] != "x", cut[i + 1:])
 
 
-def asked_attribute(question: str) -> str:
+def asked_attribute(question: str, *, when_where: bool = False) -> str:
     """The word for what the question asks of its subject: 增速 in 2022年区块链产业增速是多少, 身高 in 身高多少;
     "" when the asking words follow no content word of two or more characters (能拿多少, 有多少家企业) or a noun
-    follows them (通过多少经费)."""
+    follows them (通过多少经费).  ``when_where``: a time or place asked (有效期到什么时候, 地址在哪里) counts too."""
     from bot.extractive import GENERIC
 
     cut, spots = _asking(question)
     words = [w for w, _ in cut]
-    for i, _asked in spots:
+    if when_where:  # the asking words' own nouns (时候 of 什么时候) are not what follows them
+        spots = itertools.chain(spots, ((i, m.group()) for i in range(1, len(words))
+                                        for m in [_ASKS_WHEN_WHERE.match("".join(words[i:i + 3]))] if m))
+    for i, asked in spots:
         if not _ASKS.match(words[i - 1]):
             before = words[i - 1]
-            if any(f.startswith("n") and len(w) >= 2 for w, f in _rest_of_clause(cut, i)):
+            last = i if _ASKS.match(asked) else next(
+                j for j in range(i, len(words)) if len("".join(words[i:j + 1])) >= len(asked))
+            if any(f.startswith("n") and len(w) >= 2 for w, f in _rest_of_clause(cut, last)):
                 return ""  # 通过多少经费: the amount of what follows is asked
             return before if len(before) >= 2 and is_cjk(before) and before not in GENERIC else ""
     return ""
@@ -189,7 +195,7 @@ def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
     from bot.extractive import _pos_cut
 
     question = unicodedata.normalize("NFKC", r.question).lower()
-    attribute = asked_attribute(question)
+    attribute = asked_attribute(question, when_where=True)
     cut = [(w.strip(), f) for w, f in _pos_cut(question)]
     flags = dict(cut)
     if not attribute or flags.get(attribute) != "n" or any(ch in sent for ch in attribute):
@@ -515,21 +521,27 @@ _RANK_ASKED = re.compile(r"^(?:第几|第几名|第几位|多少名|多少位)$"
 def _ranked_attribute(r: Ranking, sent: str) -> list[Unmet]:
     """A place in an order asked (第几) that the sentence does not give, or gives only for other measures than the
     one asked (规模排名全国第几; 综合实力居全国第6，增速位居全国第一): no ordinal's clause names the measure, or a word
-    that begins as it does."""
+    that begins as it does.  Likewise who holds a place the question names (规模排名全国第一的是哪个城市): the sentence
+    must give that place (第一, or 首位, 榜首) for that measure."""
     from bot.extractive import _pos_cut
 
     if r.cross:
         return []
     cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", r.question).lower())]
     at = next((i for i, (w, _) in enumerate(cut) if _RANK_ASKED.match(w)), None)
+    place = ""
     if at is None:
-        return []
-    ordinals = list(_ORDINAL.finditer(sent))
-    if not ordinals:  # a place asked, none given (产业规模823亿元 for 规模全国排第几)
+        at = next((i for i, (w, _) in enumerate(cut) if i and _ORDINAL.fullmatch(w)
+                   and (_RANK_WORDS.match(cut[i - 1][0]) or cut[i - 1][0] in _RANK_FIELDS)), None)
+        if at is None:
+            return []
+        place = cut[at][0]
+    ordinals = [m for m in _ORDINAL.finditer(sent) if not place or _same_place(m.group(), place)]
+    if not ordinals and not place:  # a place asked, none given (产业规模823亿元 for 规模全国排第几)
         return [Unmet("unit", "排名")]
     measure = ""
     for word, flag in reversed(cut[:at]):  # back over 排名, 全国, 在, 的 to the measure ranked
-        if _RANK_WORDS.match(word) or _FIELD.search(word) or word in ("全国", "国内", "世界", "全球"):
+        if _RANK_WORDS.match(word) or _FIELD.search(word) or word in _RANK_FIELDS:
             continue
         if flag == "n" and len(word) >= 2:
             measure = word
@@ -543,7 +555,42 @@ def _ranked_attribute(r: Ranking, sent: str) -> list[Unmet]:
             clause = clauses[-2] + clause
         if measure in clause or _kin_words(measure, clause):
             return []
-    return [Unmet("subject", f"{measure}排名")]
+    return [Unmet("subject", f"{measure}排名{place}")]
+
+
+_RANK_FIELDS = ("全国", "国内", "世界", "全球")
+_WHO = re.compile(r"谁|哪位|哪一位|叫什么|什么名字|姓名|\bwho\b|\bname\b", re.I)
+
+
+def names_office_holder(r: Ranking) -> bool:
+    """The question asks who holds an office (超算中心的总经理是谁, "who is the general manager of …") and the best
+    sentence names a person right after that office (总经理王建波给出的数据显示, 董事长为李明): it answers, however little
+    else of it the answer reader recognises as an answer."""
+    from bot.answerability import _TITLE
+    from bot.extractive import _pos_cut
+
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    if not _WHO.search(question):
+        return False
+    if r.cross:  # the office's Chinese words, among the translations of the question's terms (manager: 经理)
+        offices = {v for t in r.terms for v in t.variants if len(v) >= 2 and _TITLE.search(v)}
+    else:
+        offices = {w for w, f in _pos_cut(question) if f.startswith("n") and _TITLE.search(w)}
+    words = _pos_cut(normalize(r.best.text))
+    for i, (word, _) in enumerate(words):
+        if _TITLE.search(word) and any(word.endswith(o) for o in offices):
+            after = words[i + 1:i + 3]
+            if after and after[0][0] in ("为", "是"):
+                after = after[1:]
+            if after and after[0][1].startswith("nr") and after[0][0] not in question:
+                return True
+    return False
+_FIRST = ("第一", "首位", "榜首", "之首", "第1")
+
+
+def _same_place(said: str, asked: str) -> bool:
+    """Whether an ordinal the sentence states is the place the question names (第一 is also 首位, 榜首)."""
+    return said == asked or (said in _FIRST and asked in _FIRST)
 
 
 def _english_asked(measured: str, thing: str) -> str:
@@ -638,14 +685,24 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     dictionary translates but the corpus never uses (生物技术): the sentence is about another industry (卫星产业), as
     the Chinese modifier check reads 地方标准 against 国家标准.  Only such a word: a known one may be worded otherwise
     by the sentence, one the dictionary lacks may be a name or a compound it does not hold."""
+    from bot.crosslingual import dictionary_translations
+    from bot.extractive import asked_for_en
+
     by_text = {t.text: t for t in r.terms}
+    pairs = [(forms, said) for forms, _, said in _qualified(r)]
+    # and before the thing asked for, said or not: "what is the validity period" is not answered without 有效期
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", r.question)]
+    pairs += [(dictionary_translations(a), f"{a} {b}") for a, b in itertools.pairwise(words)
+              if b in asked_for_en(r.question) and a in by_text and f"{a} {b}" not in {p[1] for p in pairs}]
     out = []
-    for forms, _, said in _qualified(r):
+    for forms, said in pairs:
         modifier = by_text[said.split()[0]]
+        if any(ask.fullmatch(modifier.text) for _, _, ask, _ in _bounds()):
+            continue  # maximum, minimum, actual: the bound check reads them
         # jieba may cut the translation otherwise than the dictionary writes it (区块链): not in the chunk's text either
-        # nor a character of it in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大模型
+        # nor half of one in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大模型
         if (forms and modifier.oov and not modifier.variants and not any(len(f) >= 2 and f in chunk for f in forms)
-                and not set("".join(forms)) & set(sent)):
+                and not any(2 * sum(c in sent for c in f) >= len(f) for f in forms)):
             out.append(Unmet("modifier", said))
     return out
 
@@ -749,7 +806,7 @@ def _other_bound(r: Ranking, sent: str) -> list[Unmet]:
     stated = {n for n, k, _, state in bounds if k == kind and state.search(sent)}
     if name in stated or not stated:
         return []
-    english = {"最低": "minimum", "最高": "maximum", "开始": "start", "截止": "deadline"}
+    english = {"最低": "minimum", "最高": "maximum", "实际": "actual amount", "开始": "start", "截止": "deadline"}
     return [Unmet("bound", english.get(name, name) if r.cross else name)]
 
 
@@ -829,30 +886,29 @@ _EN_QUALIFIER = (r"(?!(?:kinds?|types?|sorts?|of|the|a|an|do|does|did|is|are|was
 
 
 @lru_cache(maxsize=1)
-def _kinds() -> list[tuple[str, re.Pattern[str], re.Pattern[str], tuple[str, ...]]]:
-    """(what is asked, its question words, a name of the kind, jieba tags of names of the kind) from
-    ``bot/data/answer_kinds.tsv``."""
+def _kinds() -> list[tuple[str, re.Pattern[str], str, tuple[str, ...], tuple[str, ...]]]:
+    """(what is asked, its question words, a name of the kind (a pattern), jieba tags of names of the kind, its
+    Chinese question words) from ``bot/data/answer_kinds.tsv``."""
     out = []
     forms: dict[str, str] = {}
     for name, words, cell, tags, *_ in read_table(KINDS_PATH):
         form = forms[name] = re.sub(r"\{([^\d,}][^}]*)\}", lambda m: forms[m.group(1)], cell)  # {部门}: that row's form
-        zh = [re.escape(w) for w in words.split("|") if not w.isascii()]
+        zh = [w for w in words.split("|") if not w.isascii()]
         en = [re.escape(w) for w in words.split("|") if w.isascii()]
         # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department (a row may have one language only)
-        asked = "|".join([*([rf"(?:哪|什么)[一几]?[个些家所座]?(?:{'|'.join(zh)})"] if zh else []),
+        asked = "|".join([*([rf"(?:哪|什么)[一几]?[个些家所座]?(?:{'|'.join(map(re.escape, zh))})"] if zh else []),
                           *([rf"\b(?:which|what)\s+(?:{_EN_QUALIFIER}\s+){{0,2}}(?:{'|'.join(en)})s?\b"] if en else [])])
-        # a name ending in the question's own word (of two characters: not 全县) names one too: 应用单位 for 哪些单位,
-        # 劳动行政部门 for 哪个部门
-        own = "|".join(w for w in zh if len(w) >= 2) if tags == "-" else ""
-        named = rf"{form}|[\u4e00-\u9fff]{{2}}(?:{own})" if own else form
-        out.append((name, re.compile(asked, re.I), re.compile(named), tuple(t for t in tags.split() if t != "-")))
+        out.append((name, re.compile(asked, re.I), form, tuple(t for t in tags.split() if t != "-"), tuple(zh)))
     return out
 
 
 @lru_cache(maxsize=1)
 def _kind_words() -> frozenset[str]:
     """The Chinese question words of every kind (城市, 公司, 部门 …)."""
-    return frozenset(w for _, words, *_ in read_table(KINDS_PATH) for w in words.split("|") if not w.isascii())
+    return frozenset(w for *_, zh in _kinds() for w in zh)
+
+
+_REFERRING = "该全本各每此其同邻外一两几多"  # first characters of words that refer to one without naming it (该县, 全国)
 
 
 @dataclass(frozen=True)
@@ -863,13 +919,31 @@ class Kind:
     said: str  # the question's word for it: 哪个部门, department
     form: re.Pattern[str]  # a name of the kind: …局, …委员会
     tags: tuple[str, ...]  # jieba tags of words that name one too (nt)
+    own: tuple[str, ...] = ()  # words that name one after a noun (企业: 人工智能企业)
 
 
 def asked_kind(question: str) -> Kind | None:
-    """The kind of named thing a question asks which one of (哪个县 → a name ending in 县), or None."""
+    """The kind of named thing a question asks which one of (哪个县 → a name ending in 县), or None.
+
+    A name ending in the question's own word (of two characters: not 全县) names one too: 应用单位 for 哪些单位,
+    劳动行政部门 for 哪个部门, but not 科研机构 for 哪个部门 (an English question's word may be any of the row's).
+    Where jieba's tags name one (companies), only after a noun: 人工智能企业 is a kind of enterprise, 支持企业 (support
+    enterprises) names none (``names_kind``)."""
     q = unicodedata.normalize("NFKC", question).lower()
-    return next((Kind(name, m.group().split()[-1], form, tags)
-                 for name, asked, form, tags in _kinds() for m in [asked.search(q)] if m), None)
+    for name, asked, form, tags, zh in _kinds():
+        m = asked.search(q)
+        if m is None:
+            continue
+        own = tuple(w for w in zh if len(w) >= 2 and (m.group().endswith(w) or m.group().isascii()))
+        if own and not tags:
+            return Kind(name, m.group().split()[-1], _compiled(rf"{form}|[\u4e00-\u9fff]{{2}}(?:{'|'.join(own)})"), tags)
+        return Kind(name, m.group().split()[-1], _compiled(form), tags, own)
+    return None
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _quote(r: Ranking) -> str:
@@ -894,9 +968,14 @@ def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...
 
     if any(new(m.group()) for m in kind.form.finditer(sentence)):
         return True
+    words = _pos_cut(sentence)
+    # after a noun that does not refer (全国城市, 各类企业 name none)
+    if any(w in kind.own and f0.startswith("n") and len(w0) >= 2 and w0[0] not in _REFERRING and new(w0 + w)
+           for (w0, f0), (w, _) in itertools.pairwise(words)):
+        return True
     # a kind's own word (城市, which jieba tags as a place name) is no name of one
     return bool(kind.tags) and any(f.startswith(kind.tags) and len(w) >= 2 and new(w) and w not in _kind_words()
-                                   for w, f in _pos_cut(sentence))
+                                   for w, f in words)
 
 
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
