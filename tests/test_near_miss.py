@@ -571,3 +571,79 @@ LEVELS = ["对新获得国家专精特新“小巨人”称号的人工智能企
 def test_an_english_level_of_government_the_sentence_does_not_state_is_not_covered(tmp_path, question, missing):
     """The award is for the national title; a question about the provincial one is not answered by it."""
     assert unmet_of(tmp_path, LEVELS, question, quoting="30万元", kind="place") == missing
+
+
+VOUCHERS = ["全市每年发放总额不超过2000万元的算力券，企业可在线申领。", "2022年全市卫星应用产业规模达120亿元，增速40%。",
+            "《若干措施》于3月1日印发，从人才、资金、场景三方面提出支持政策。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("What is the annual total of the data vouchers (数据券) the city issues?", ["数据券"]),
+    ("What is the annual total of the computing power vouchers (算力券) the city issues?", []),
+])
+def test_a_chinese_term_an_english_question_writes_out_must_be_the_sentences(tmp_path, question, missing):
+    """The question means 数据券 exactly: a sentence on 算力券, which shares a character, is another voucher."""
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting="算力券", kind="subject") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("What was the scale of the city's biotechnology industry in 2022?", ["biotechnology industry"]),
+    ("What was the scale of the city's satellite industry in 2022?", []),
+    ("What is the validity period of the measures issued on 1 March?", ["validity period"]),
+])
+def test_an_english_qualifier_the_corpus_never_uses_is_not_met(tmp_path, question, missing):
+    """biotechnology translates to 生物技术, which no passage uses: the sentence is about another industry."""
+    quoting = "措施" if "measures" in question else "产业"
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting=quoting, kind="modifier") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("2023年企业实际领到了多少算力券?", ["实际"]), ("How much voucher money did companies actually redeem?", ["actual amount"]),
+    ("每年最多发放多少算力券?", []),
+])
+def test_an_actual_amount_is_not_answered_by_its_cap(tmp_path, question, missing):
+    """不超过2000万元 is what may be issued, not what was."""
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting="算力券", kind="bound") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("《若干措施》的有效期到什么时候?", ["有效期"]), ("若干措施的具体地址在哪里?", ["具体地址"]),
+    ("《若干措施》是什么时候印发的?", []),
+])
+def test_a_time_asked_of_an_attribute_the_sentence_does_not_name_is_not_covered(tmp_path, question, missing):
+    """The sentence dates the measures' issue, not how long they are valid."""
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting="印发", kind="subject") == missing
+
+
+RANKS = ["2022年，全市软件产业规模为900亿元，位列全国第七，产业增速位居全国第一。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("2022年软件产业规模排名全国第一的是哪里?", ["规模排名第一"]),  # first in growth, seventh in size
+    ("2022年软件产业增速位居全国第一的是哪里?", []), ("2022年软件产业规模排名全国第七的是哪里?", []),
+])
+def test_who_holds_a_named_place_needs_that_place_for_that_measure(tmp_path, question, missing):
+    assert unmet_of(tmp_path, RANKS, question, quoting="900亿元", kind="subject") == missing
+
+
+OFFICES = ["1月19日，市超算中心举行年度用户大会，中心总经理王建波给出的数据显示，用户数量同比增长50%。",
+           "大会上，一位舞者与机器人进行互动。"]
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("超算中心的总经理叫什么名字?", True), ("Who is the general manager of the supercomputing center?", True),
+    ("超算中心的董事长是谁?", False),  # another office: the sentence names no holder of it
+    ("与机器人互动的舞者叫什么名字?", False),  # no office, no name
+])
+def test_who_holds_an_office_is_answered_by_the_sentence_naming_the_person(tmp_path, question, named):
+    """The answer reader scores 总经理王建波给出的数据显示 low for "who is the general manager" (the sentence is about
+    user numbers); naming the person right after the office asked is the answer all the same."""
+    from bot.answerability.constraints import names_office_holder
+
+    engine, chunks = keyword_answerer(OFFICES, tmp_path)
+    ranking = engine.rank(question, chunks)
+    assert ranking is not None and names_office_holder(ranking) is named
+    decision = engine.answer(question, chunks)
+    assert decision.refused is not named, decision.reason
+    if named:
+        assert "王建波" in decision.answer

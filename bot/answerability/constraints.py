@@ -168,13 +168,14 @@ def _rest_of_clause(cut: list[tuple[str, str]], i: int) -> Iterator[tuple[str, s
 def asked_attribute(question: str, *, when_where: bool = False) -> str:
     """The word for what the question asks of its subject: 增速 in 2022年区块链产业增速是多少, 身高 in 身高多少;
     "" when the asking words follow no content word of two or more characters (能拿多少, 有多少家企业) or a noun
-    follows them (通过多少经费).  ``when_where``: a time or place asked (有效期到什么时候, 地址在哪里) counts too."""
+    follows them (通过多少经费).  ``when_where``: a time or place asked of a thing's attribute (…的有效期到什么时候,
+    …的地址在哪里) counts too; the asking words' own nouns (时候 of 什么时候) are not a noun that follows them."""
     from bot.extractive import GENERIC
 
     cut, spots = _asking(question)
     words = [w for w, _ in cut]
-    if when_where:  # the asking words' own nouns (时候 of 什么时候) are not what follows them
-        spots = itertools.chain(spots, ((i, m.group()) for i in range(1, len(words))
+    if when_where:  # of a thing the question names (…的有效期到什么时候), not the thing itself (X站是什么时候开通的)
+        spots = itertools.chain(spots, ((i, m.group()) for i in range(2, len(words)) if words[i - 2] == "的"
                                         for m in [_ASKS_WHEN_WHERE.match("".join(words[i:i + 3]))] if m))
     for i, asked in spots:
         if not _ASKS.match(words[i - 1]):
