@@ -104,8 +104,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     kind = asked_kind(r.question)
     # an English question names its own places in English: the sentence's 成都 is the question's Chengdu, not an answer
-    said = tuple(v for t in r.terms for v in t.variants) if r.cross else ()
-    if kind is not None and not names_kind(_quote(r), r.question, kind, said=said):
+    own_names = tuple(v for t in r.terms for v in t.variants) if r.cross else ()
+    if kind is not None and not names_kind(_quote(r), r.question, kind, said=own_names):
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
