@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from bot.extractive import Ranking
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
+_RELATIVE_YEAR = re.compile(r"前年|去年|今年|明年|后年")
+_COMPARED_YEAR = re.compile(r"(?:与|和|同|跟|比|较)(?:前年|去年|今年)(?:相比|相较|同期)?|(?:前年|去年)同期")
 _ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 # a number with its magnitude (万/亿) and unit: 20亿元, 3.5万, 60%, 11月
 _QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿|千|百)?\s*(元|%|月|个|家|项|名|次|人|岁|米|倍|台|座)?")
@@ -79,6 +81,11 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
+    # a year named relative to the text's date (去年) against a sentence that names another so (今年): another year
+    # (a year the sentence compares with, 与去年相比 / 比去年 / 去年同期, is not the one it states)
+    relative, stated = _RELATIVE_YEAR.findall(question), set(_RELATIVE_YEAR.findall(_COMPARED_YEAR.sub("", sent)))
+    if relative and stated and not stated & set(relative) and not any(o.kind == "year" for o in out):
+        out.append(Unmet("year", relative[0]))
     out.extend(u for u in _year_part(question, sent, years, cross=r.cross) if not any(o.kind == "year" for o in out))
     if not r.cross:
         out.extend(_absent_names(r))
@@ -99,6 +106,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     out.extend(_worded_quantities(question, near, years))
     out.extend(_other_bound(r, sent))
     out.extend(_total_for_each(r, sent))
+    out.extend(_count_of_listed_item(r, sent))
     form = asked_form(r.question)
     if form is not None and not form[1].search(sent):
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
@@ -722,22 +730,62 @@ def _english_count(r: Ranking, near: str) -> list[Unmet]:
     return [Unmet("unit", f"how many {(m.group(1) + m.group(2)).strip()}")]
 
 
+# an item of an enumeration: the text between list commas (、), or joined to the last by 以及/和/及/与
+_ENUMERATION = re.compile(r"[^，。；;,、:：]+(?:、[^，。；;,、:：]+)+")
+_LAST_ITEM = re.compile(r"以及|和|及|与")
+_ITEM_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万两]+[个项类种家名所条件次位座]")  # 146项, 三个阶段
+
+
+def _count_of_listed_item(r: Ranking, sent: str) -> list[Unmet]:
+    """A count asked of one thing the sentence names only as an item of a list without a figure of its own: "涉及农业
+    场景的项目有多少项" against "清单信息共165项，其中供给类146项…，涵盖制造、金融、农业以及城市治理等多个场景": the
+    figures are the list's, not agriculture's.  Exactly one of the question's words must be such an item (a question
+    naming several items asks of the list as a whole).  Only a count (多少项, how many): an amount may be given for
+    each item in turn (国际、国家、行业标准…分别给予60万元、40万元、25万元)."""
+    counted = _HOW_MANY.search(unicodedata.normalize("NFKC", r.question)) if r.cross else asked_units(r.question)
+    if not r.wants_number or not counted or "分别" in sent:
+        return []
+    spans = []
+    for m in _ENUMERATION.finditer(sent):
+        at = m.start()
+        for piece in m.group().split("、"):
+            for item in _LAST_ITEM.split(piece):
+                start = sent.index(item, at) if item else at
+                spans.append((start, start + len(item), item))
+            at += len(piece) + 1
+    listed = []
+    for t in r.terms:
+        forms = [f for f in (t.variants or (t.text,)) if len(f) >= 2]
+        hits = [(m.start(), f) for f in forms for m in re.finditer(re.escape(f), sent)]
+        # every mention an item of its own (the word and a few characters more: 农业场景), stating no figure
+        if hits and all(any(a <= h < e and len(item) <= len(f) + 4 and not _ITEM_FIGURE.search(item)
+                            for a, e, item in spans) for h, f in hits):
+            listed.append(t.text)
+    return [Unmet("subject", f"{listed[0]}的数量" if not r.cross else f"the number for {listed[0]}")] if len(listed) == 1 else []
+
+
 # an amount asked for each one of something (每家企业, 单个项目, 一家企业每年最多); a sentence that gives a total
-_EACH = re.compile(r"(?:(?:每一?|单个)(?:家|个|名|位|项|户|所)?|一(?:家|个|名|位|项|户|所))(?![年月日天周次])([\u4e00-\u9fff]{2})")
+_EACH_UNIT = "家|个|名|位|项|户|所|张|份|笔|件|台|套"
+_EACH = re.compile(rf"(?:(?:每一?|单个)(?:{_EACH_UNIT})?|一(?:{_EACH_UNIT}))(?![年月日天周次])([\u4e00-\u9fff]{{2}})")
+# the same in English: "a single company", "each company", "per company" (not "per year": a period is no one of them)
+_EACH_EN = re.compile(r"\b(?:a single|each|per|every|one)\s+(?!(?:year|month|day|week|time)s?\b)([a-z][a-z-]+)", re.I)
 _TOTAL = re.compile(r"总额|总量|总计|合计|总共|共计|总规模")
 
 
 def _total_for_each(r: Ranking, sent: str) -> list[Unmet]:
     """An amount asked for each one (每家企业最多能领多少) that the sentence gives only as a total (每年发放总额不超过1000
     万元), naming no one of them (每家/单个/各 before the noun): not covered."""
-    if r.cross or not _TOTAL.search(sent):
+    if not _TOTAL.search(sent):
         return []
     question = unicodedata.normalize("NFKC", r.question).lower()
+    if r.cross:  # "a single company": the sentence must give an amount for one of anything (每家, 单个, 各)
+        m = _EACH_EN.search(question)
+        return [Unmet("subject", m.group())] if m and not re.search(rf"每(?:{_EACH_UNIT})|单个|各", sent) else []
     for m in _EACH.finditer(question):
         noun = m.group(1)
-        if noun in sent and not re.search(rf"(?:每|单个|各|单)[家个名位项户所]?{re.escape(noun)}", sent):
+        if noun in sent and not re.search(rf"(?:每|单个|各|单)(?:{_EACH_UNIT})?{re.escape(noun)}", sent):
             return [Unmet("subject", m.group())]
-        if noun not in sent and not re.search(r"每[家个名位项户所]|单个|各", sent):
+        if noun not in sent and not re.search(rf"每(?:{_EACH_UNIT})|单个|各", sent):
             return [Unmet("subject", m.group())]
     return []
 
@@ -930,11 +978,16 @@ def asked_kind(question: str) -> Kind | None:
     劳动行政部门 for 哪个部门, but not 科研机构 for 哪个部门 (an English question's word may be any of the row's).
     Where jieba's tags name one (companies), only after a noun: 人工智能企业 is a kind of enterprise, 支持企业 (support
     enterprises) names none (``names_kind``)."""
+    from bot.extractive import _pos_cut
+
     q = unicodedata.normalize("NFKC", question).lower()
     for name, asked, form, tags, zh in _kinds():
         m = asked.search(q)
         if m is None:
             continue
+        kind = m.group()[-1]
+        if kind in zh and any(w.startswith(kind) and len(w) > 1 and w[1] not in "内里份城级" for w, _ in _pos_cut(q)):
+            continue  # a one-character kind as the start of another word: 什么区别 asks no district (哪个省内 does)
         own = tuple(w for w in zh if len(w) >= 2 and (m.group().endswith(w) or m.group().isascii()))
         if own and not tags:
             return Kind(name, m.group().split()[-1], _compiled(rf"{form}|[\u4e00-\u9fff]{{2}}(?:{'|'.join(own)})"), tags)
