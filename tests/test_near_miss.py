@@ -615,7 +615,7 @@ def test_a_time_asked_of_an_attribute_the_sentence_does_not_name_is_not_covered(
     assert unmet_of(tmp_path, VOUCHERS, question, quoting="印发", kind="subject") == missing
 
 
-RANKS = ["2022年，全市软件产业规模为900亿元，位列全国第七，产业增速位居全国第一。"]
+ORDERS = ["2022年，全市软件产业规模为900亿元，位列全国第七，产业增速位居全国第一。"]
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -623,7 +623,7 @@ RANKS = ["2022年，全市软件产业规模为900亿元，位列全国第七，
     ("2022年软件产业增速位居全国第一的是哪里?", []), ("2022年软件产业规模排名全国第七的是哪里?", []),
 ])
 def test_who_holds_a_named_place_needs_that_place_for_that_measure(tmp_path, question, missing):
-    assert unmet_of(tmp_path, RANKS, question, quoting="900亿元", kind="subject") == missing
+    assert unmet_of(tmp_path, ORDERS, question, quoting="900亿元", kind="subject") == missing
 
 
 OFFICES = ["1月19日，市超算中心举行年度用户大会，中心总经理王建波给出的数据显示，用户数量同比增长50%。",
@@ -647,3 +647,67 @@ def test_who_holds_an_office_is_answered_by_the_sentence_naming_the_person(tmp_p
     assert decision.refused is not named, decision.reason
     if named:
         assert "王建波" in decision.answer
+
+
+LISTS = ["清单信息共165项，其中供给类146项，需求类19项，涵盖制造、金融、农业以及城市治理等多个场景的应用。",
+         "对主导制订国际、国家、行业标准的企业，分别给予60万元、40万元、25万元的奖励。",
+         "今年，算力券从1月开始就可以申领，而且与去年相比，申领时间延长了不少。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("清单里涉及农业场景的项目有多少项?", ["农业的数量"]),
+    ("Of the 146 supply items, how many concern agriculture?", ["the number for agriculture"]),
+    ("清单中需求类有多少项?", []),  # 需求类19项 gives it its own figure
+    ("清单一共有多少项?", []),
+])
+def test_a_count_of_one_listed_item_is_not_the_lists(tmp_path, question, missing):
+    """The sentence counts the list and its two classes; agriculture is only one of the scenes it names."""
+    assert unmet_of(tmp_path, LISTS, question, quoting="165项", kind="subject") == missing
+
+
+def test_an_amount_given_for_each_listed_item_in_turn_is_no_list_count(tmp_path):
+    """分别给予: each kind of standard has its own amount."""
+    assert unmet_of(tmp_path, LISTS, "主导制订国家标准有多少奖励?", quoting="60万元", kind="subject") == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("去年的算力券是几月份开始申领的?", ["去年"]),  # the sentence dates this year's; 与去年相比 compares with last year's
+    ("今年的算力券是几月份开始申领的?", []),
+])
+def test_a_relative_year_is_not_answered_by_the_sentences_other_one(tmp_path, question, missing):
+    assert unmet_of(tmp_path, LISTS, question, quoting="1月开始", kind="year") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("一张算力券能抵多少钱?", ["一张算力"]), ("How much can a single company get in computing vouchers?", ["a single company"]),
+    ("每年发放的算力券总额是多少?", []), ("How much in computing vouchers is issued each year?", []),
+])
+def test_an_amount_for_one_is_not_answered_by_a_total(tmp_path, question, missing):
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting="总额", kind="subject") == missing
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("中心位于成都哪个区?", "区"), ("这两个版本有什么区别?", None),  # 区别 is a word of its own
+    ("鹤哈高速位于哪个省内?", "省"), ("Which district is it in?", "区"),
+])
+def test_a_one_character_kind_is_asked_only_as_a_word(question, kind):
+    from bot.answerability.constraints import asked_kind
+
+    found = asked_kind(question)
+    assert (found.name if found else None) == kind
+
+
+THRESHOLDS = ["对性能先进且成功通过国家大模型备案登记的前十名，给予100万元一次性奖励。",
+              "对人工智能相关业务收入占比60%以上的企业，给予核心团队10万元一次性支持。"]
+
+
+@pytest.mark.parametrize(("question", "quoting", "missing"), [
+    ("我们的大模型通过了备案登记，可惜没排进前十，能拿多少奖励?", "前十名", ["没排进前十的情形"]),
+    ("备案登记排在前十名以外的企业能拿到多少奖励?", "前十名", ["前十名以外的情形"]),
+    ("通过备案登记的前十名能拿多少奖励?", "前十名", []),
+    ("人工智能业务收入占比不到60%的企业能拿多少支持?", "60%以上", ["不到60%的情形"]),
+    ("人工智能业务收入占比超过60%的企业能拿多少支持?", "60%以上", []),
+])
+def test_a_threshold_the_question_says_is_not_reached_is_not_met(tmp_path, question, quoting, missing):
+    """The sentence grants the reward to the first ten, or above 60%; the question is about the others."""
+    assert unmet_of(tmp_path, THRESHOLDS, question, quoting=quoting, kind="subject") == missing

@@ -92,6 +92,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(u for u in _attribute_holder(r, sent) if not any(o.kind == "year" for o in out))
         if not asks_yes_no(r.question):  # 不是继承人…可以继承遗产吗: the denial is what is asked about
             out.extend(_negated_condition(r, sent))
+            out.extend(_denied_threshold(r, sent))
         out.extend(_absent_attribute(r, sent))
         out.extend(_attribute_without_figure(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
@@ -331,6 +332,30 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
         spots = [m.start() for m in re.finditer(re.escape(denied), sent)]
         if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
             out.append(Unmet("subject", "".join(cut[i:j]) + denied + "的情形"))  # 资料未提及“不是企业的情形”
+    return out
+
+
+_ORDER_NUMBER = r"[一二三四五六七八九十百\d]+"
+# a place in an order the question denies: 没排进前十, 未进入前三名, 前十名以外
+_DENIED_RANK = re.compile(rf"(?:没|未|不)(?:能|有)?(?:排|进|入|在|排进|进入|排入|排在|列入)?(前{_ORDER_NUMBER})[名位强]?"
+                          rf"|(前{_ORDER_NUMBER})[名位强]?(?:以外|之外|以后|之后)")
+# a threshold the question says is not reached: 占比不到60%, 收入未达到3亿元
+_BELOW = re.compile(r"(?:不到|不足|低于|少于|未达到?|未满|不满|未突破|没到|没达到|没有达到|没有突破|没突破)\s*(\d+(?:\.\d+)?)(?:\s*[万亿]?\s*(?:%|元|个|家|项|名|人))?")
+
+
+def _denied_threshold(r: Ranking, sent: str) -> list[Unmet]:
+    """A place in an order or a threshold the question says is not reached, which the sentence sets as the condition
+    (没排进前十 — 前十名给予…; 占比不到60% — 占比60%以上的企业): what the sentence grants does not apply."""
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    text = in_digits(sent)  # 前十 and 前10 alike
+    out = []
+    for m in _DENIED_RANK.finditer(question):
+        if in_digits(m.group(1) or m.group(2)) in text:
+            out.append(Unmet("subject", f"{m.group()}的情形"))
+    for m in _BELOW.finditer(question):
+        n = re.escape(m.group(1))
+        if re.search(rf"(?<![\d.]){n}\s*(?:万|亿)?\s*(?:%|元|个|家|项|名|人)?\s*(?:及)?以上|(?:超过|突破|达到|不低于|高于)[^，。；,;]{{0,8}}?(?<![\d.]){n}(?![\d.])", text):
+            out.append(Unmet("subject", f"{m.group()}的情形"))
     return out
 
 
