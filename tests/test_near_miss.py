@@ -711,3 +711,13 @@ THRESHOLDS = ["对性能先进且成功通过国家大模型备案登记的前�
 def test_a_threshold_the_question_says_is_not_reached_is_not_met(tmp_path, question, quoting, missing):
     """The sentence grants the reward to the first ten, or above 60%; the question is about the others."""
     assert unmet_of(tmp_path, THRESHOLDS, question, quoting=quoting, kind="subject") == missing
+
+
+def test_a_count_in_a_measure_word_before_its_noun_needs_that_unit(tmp_path):
+    """多少条措施 asks how many 条; a sentence on when the measures were issued states none."""
+    from bot.answerability.constraints import asked_units
+
+    (count,) = asked_units("《若干措施》一共有多少条措施?")
+    assert (count.unit, count.loose, count.noun) == ("条", False, "措施")
+    assert asked_units("《若干措施》一共有多少条?")[0].loose  # 条 alone: only where the passages count in it
+    assert unmet_of(tmp_path, VOUCHERS, "《若干措施》一共有多少条措施?", quoting="印发", kind="unit") == ["多少条措施"]

@@ -1117,6 +1117,9 @@ def asked_units(question: str) -> list[Count]:
                 said, noun = word + nxt[: nxt.index(unit) + 1], nxt[nxt.index(unit) + 1 :] or noun
         elif word in ("几", "多少") and len(nxt) == 1 and nflag.startswith("n"):
             unit, said, loose, noun = nxt, word + nxt, nxt != "钱", ""
+            after, aflag = words[i + 2] if i + 2 < len(words) else ("", "x")
+            if aflag.startswith("n") and len(after) >= 2 and is_cjk(after):
+                loose, noun = False, after  # 多少条措施: a measure word before what is counted, not a noun of its own
         elif word.startswith("多少") and len(word) > 2 and flag == "m":
             unit = word[2:]
         unit = unit.lstrip("万亿千百十余多")
