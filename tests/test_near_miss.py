@@ -573,17 +573,17 @@ def test_an_english_level_of_government_the_sentence_does_not_state_is_not_cover
     assert unmet_of(tmp_path, LEVELS, question, quoting="30万元", kind="place") == missing
 
 
-VOUCHERS = ["全市每年发放总额不超过2000万元的算力券，企业可在线申领。", "2022年全市卫星应用产业规模达120亿元，增速40%。",
+VOUCHERS = ["全市每年发放总额不超过2000万元的消费券，市民可在线申领。", "2022年全市卫星应用产业规模达120亿元，增速40%。",
             "《若干措施》于3月1日印发，从人才、资金、场景三方面提出支持政策。"]
 
 
 @pytest.mark.parametrize(("question", "missing"), [
-    ("What is the annual total of the data vouchers (数据券) the city issues?", ["数据券"]),
-    ("What is the annual total of the computing power vouchers (算力券) the city issues?", []),
+    ("What is the annual total of the culture vouchers (文旅券) the city issues?", ["文旅券"]),
+    ("What is the annual total of the consumption vouchers (消费券) the city issues?", []),
 ])
 def test_a_chinese_term_an_english_question_writes_out_must_be_the_sentences(tmp_path, question, missing):
-    """The question means 数据券 exactly: a sentence on 算力券, which shares a character, is another voucher."""
-    assert unmet_of(tmp_path, VOUCHERS, question, quoting="算力券", kind="subject") == missing
+    """The question means 文旅券 exactly: a sentence on 消费券, which shares a character, is another voucher."""
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting="消费券", kind="subject") == missing
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -598,12 +598,12 @@ def test_an_english_qualifier_the_corpus_never_uses_is_not_met(tmp_path, questio
 
 
 @pytest.mark.parametrize(("question", "missing"), [
-    ("2023年企业实际领到了多少算力券?", ["实际"]), ("How much voucher money did companies actually redeem?", ["actual amount"]),
-    ("每年最多发放多少算力券?", []),
+    ("2023年市民实际领到了多少消费券?", ["实际"]), ("How much voucher money did residents actually redeem?", ["actual amount"]),
+    ("每年最多发放多少消费券?", []),
 ])
 def test_an_actual_amount_is_not_answered_by_its_cap(tmp_path, question, missing):
     """不超过2000万元 is what may be issued, not what was."""
-    assert unmet_of(tmp_path, VOUCHERS, question, quoting="算力券", kind="bound") == missing
+    assert unmet_of(tmp_path, VOUCHERS, question, quoting="消费券", kind="bound") == missing
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -626,17 +626,17 @@ def test_who_holds_a_named_place_needs_that_place_for_that_measure(tmp_path, que
     assert unmet_of(tmp_path, ORDERS, question, quoting="900亿元", kind="subject") == missing
 
 
-OFFICES = ["1月19日，市超算中心举行年度用户大会，中心总经理王建波给出的数据显示，用户数量同比增长50%。",
+OFFICES = ["3月2日，市数据中心举行年度用户大会，中心总经理李明给出的数据显示，用户数量同比增长30%。",
            "大会上，一位舞者与机器人进行互动。"]
 
 
 @pytest.mark.parametrize(("question", "named"), [
-    ("超算中心的总经理叫什么名字?", True), ("Who is the general manager of the supercomputing center?", True),
-    ("超算中心的董事长是谁?", False),  # another office: the sentence names no holder of it
+    ("数据中心的总经理叫什么名字?", True), ("Who is the general manager of the data center?", True),
+    ("数据中心的董事长是谁?", False),  # another office: the sentence names no holder of it
     ("与机器人互动的舞者叫什么名字?", False),  # no office, no name
 ])
 def test_who_holds_an_office_is_answered_by_the_sentence_naming_the_person(tmp_path, question, named):
-    """The answer reader scores 总经理王建波给出的数据显示 low for "who is the general manager" (the sentence is about
+    """The answer reader scores 总经理李明给出的数据显示 low for "who is the general manager" (the sentence is about
     user numbers); naming the person right after the office asked is the answer all the same."""
     from bot.answerability.constraints import names_office_holder
 
@@ -646,48 +646,49 @@ def test_who_holds_an_office_is_answered_by_the_sentence_naming_the_person(tmp_p
     decision = engine.answer(question, chunks)
     assert decision.refused is not named, decision.reason
     if named:
-        assert "王建波" in decision.answer
+        assert "李明" in decision.answer
 
 
-LISTS = ["清单信息共165项，其中供给类146项，需求类19项，涵盖制造、金融、农业以及城市治理等多个场景的应用。",
-         "对主导制订国际、国家、行业标准的企业，分别给予60万元、40万元、25万元的奖励。",
-         "今年，算力券从1月开始就可以申领，而且与去年相比，申领时间延长了不少。"]
+LISTS = ["目录共收录80项，其中新建类52项，续建类28项，涵盖教育、医疗、养老以及文化等多个领域的项目。",
+         "对获得金奖、银奖、铜奖的团队，分别给予5万元、3万元、1万元的奖励。",
+         "今年，消费券从3月开始就可以申领，而且与去年相比，申领时间延长了不少。"]
 
 
 @pytest.mark.parametrize(("question", "missing"), [
-    ("清单里涉及农业场景的项目有多少项?", ["农业的数量"]),
-    ("Of the 146 supply items, how many concern agriculture?", ["the number for agriculture"]),
-    ("清单中需求类有多少项?", []),  # 需求类19项 gives it its own figure
-    ("清单一共有多少项?", []),
+    ("目录里涉及养老领域的项目有多少项?", ["养老的数量"]),
+    ("Of the 52 new items, how many concern education?", ["the number for education"]),
+    ("目录中续建类有多少项?", []),  # 续建类28项 gives it its own figure
+    ("目录一共有多少项?", []),
 ])
 def test_a_count_of_one_listed_item_is_not_the_lists(tmp_path, question, missing):
-    """The sentence counts the list and its two classes; agriculture is only one of the scenes it names."""
-    assert unmet_of(tmp_path, LISTS, question, quoting="165项", kind="subject") == missing
+    """The sentence counts the list and its two classes; elderly care is only one of the fields it names."""
+    assert unmet_of(tmp_path, LISTS, question, quoting="80项", kind="subject") == missing
 
 
 def test_an_amount_given_for_each_listed_item_in_turn_is_no_list_count(tmp_path):
-    """分别给予: each kind of standard has its own amount."""
-    assert unmet_of(tmp_path, LISTS, "主导制订国家标准有多少奖励?", quoting="60万元", kind="subject") == []
+    """分别给予: each kind of standard has its own amount; an amount asked is no count of the list."""
+    texts = ["对主导制订国际、国家、行业标准的企业，分别给予60万元、40万元、25万元的奖励。"]
+    assert unmet_of(tmp_path, texts, "主导制订国家标准有多少奖励?", quoting="60万元", kind="subject") == []
 
 
 @pytest.mark.parametrize(("question", "missing"), [
-    ("去年的算力券是几月份开始申领的?", ["去年"]),  # the sentence dates this year's; 与去年相比 compares with last year's
-    ("今年的算力券是几月份开始申领的?", []),
+    ("去年的消费券是几月份开始申领的?", ["去年"]),  # the sentence dates this year's; 与去年相比 compares with last year's
+    ("今年的消费券是几月份开始申领的?", []),
 ])
 def test_a_relative_year_is_not_answered_by_the_sentences_other_one(tmp_path, question, missing):
-    assert unmet_of(tmp_path, LISTS, question, quoting="1月开始", kind="year") == missing
+    assert unmet_of(tmp_path, LISTS, question, quoting="3月开始", kind="year") == missing
 
 
 @pytest.mark.parametrize(("question", "missing"), [
-    ("一张算力券能抵多少钱?", ["一张算力"]), ("How much can a single company get in computing vouchers?", ["a single company"]),
-    ("每年发放的算力券总额是多少?", []), ("How much in computing vouchers is issued each year?", []),
+    ("一张消费券能抵多少钱?", ["一张消费"]), ("How much can a single resident get in consumption vouchers?", ["a single resident"]),
+    ("每年发放的消费券总额是多少?", []), ("How much in consumption vouchers is issued each year?", []),
 ])
 def test_an_amount_for_one_is_not_answered_by_a_total(tmp_path, question, missing):
     assert unmet_of(tmp_path, VOUCHERS, question, quoting="总额", kind="subject") == missing
 
 
 @pytest.mark.parametrize(("question", "kind"), [
-    ("中心位于成都哪个区?", "区"), ("这两个版本有什么区别?", None),  # 区别 is a word of its own
+    ("中心位于杭州哪个区?", "区"), ("这两个版本有什么区别?", None),  # 区别 is a word of its own
     ("鹤哈高速位于哪个省内?", "省"), ("Which district is it in?", "区"),
 ])
 def test_a_one_character_kind_is_asked_only_as_a_word(question, kind):
@@ -697,19 +698,19 @@ def test_a_one_character_kind_is_asked_only_as_a_word(question, kind):
     assert (found.name if found else None) == kind
 
 
-THRESHOLDS = ["对性能先进且成功通过国家大模型备案登记的前十名，给予100万元一次性奖励。",
-              "对人工智能相关业务收入占比60%以上的企业，给予核心团队10万元一次性支持。"]
+THRESHOLDS = ["对通过省级评审且综合得分排名前五名的项目，给予50万元一次性奖励。",
+              "对软件业务收入占比50%以上的企业，给予核心团队20万元一次性支持。"]
 
 
 @pytest.mark.parametrize(("question", "quoting", "missing"), [
-    ("我们的大模型通过了备案登记，可惜没排进前十，能拿多少奖励?", "前十名", ["没排进前十的情形"]),
-    ("备案登记排在前十名以外的企业能拿到多少奖励?", "前十名", ["前十名以外的情形"]),
-    ("通过备案登记的前十名能拿多少奖励?", "前十名", []),
-    ("人工智能业务收入占比不到60%的企业能拿多少支持?", "60%以上", ["不到60%的情形"]),
-    ("人工智能业务收入占比超过60%的企业能拿多少支持?", "60%以上", []),
+    ("我们的项目通过了省级评审，可惜没排进前五，能拿多少奖励?", "前五名", ["没排进前五的情形"]),
+    ("评审排在前五名以外的项目能拿到多少奖励?", "前五名", ["前五名以外的情形"]),
+    ("通过评审排名前五名的项目能拿多少奖励?", "前五名", []),
+    ("软件业务收入占比不到50%的企业能拿多少支持?", "50%以上", ["不到50%的情形"]),
+    ("软件业务收入占比超过50%的企业能拿多少支持?", "50%以上", []),
 ])
 def test_a_threshold_the_question_says_is_not_reached_is_not_met(tmp_path, question, quoting, missing):
-    """The sentence grants the reward to the first ten, or above 60%; the question is about the others."""
+    """The sentence grants the reward to the first five, or above 50%; the question is about the others."""
     assert unmet_of(tmp_path, THRESHOLDS, question, quoting=quoting, kind="subject") == missing
 
 

@@ -112,7 +112,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     if form is not None and not form[1].search(sent):
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     kind = asked_kind(r.question)
-    # an English question names its own places in English: the sentence's 成都 is the question's Chengdu, not an answer
+    # an English question names its own places in English: the sentence's 杭州 is the question's Hangzhou, not an answer
     own_names = tuple(v for t in r.terms for v in t.variants) if r.cross else ()
     if kind is not None and not names_kind(_quote(r), r.question, kind, said=own_names):
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
@@ -336,18 +336,18 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
 
 
 _ORDER_NUMBER = r"[一二三四五六七八九十百\d]+"
-# a place in an order the question denies: 没排进前十, 未进入前三名, 前十名以外
+# a place in an order the question denies: 没排进前五, 未进入前三名, 前二十名以外
 _DENIED_RANK = re.compile(rf"(?:没|未|不)(?:能|有)?(?:排|进|入|在|排进|进入|排入|排在|列入)?(前{_ORDER_NUMBER})[名位强]?"
                           rf"|(前{_ORDER_NUMBER})[名位强]?(?:以外|之外|以后|之后)")
-# a threshold the question says is not reached: 占比不到60%, 收入未达到3亿元
+# a threshold the question says is not reached: 占比不到50%, 收入未达到5000万元
 _BELOW = re.compile(r"(?:不到|不足|低于|少于|未达到?|未满|不满|未突破|没到|没达到|没有达到|没有突破|没突破)\s*(\d+(?:\.\d+)?)(?:\s*[万亿]?\s*(?:%|元|个|家|项|名|人))?")
 
 
 def _denied_threshold(r: Ranking, sent: str) -> list[Unmet]:
     """A place in an order or a threshold the question says is not reached, which the sentence sets as the condition
-    (没排进前十 — 前十名给予…; 占比不到60% — 占比60%以上的企业): what the sentence grants does not apply."""
+    (没排进前五 — 前五名给予…; 占比不到50% — 占比50%以上的企业): what the sentence grants does not apply."""
     question = unicodedata.normalize("NFKC", r.question).lower()
-    text = in_digits(sent)  # 前十 and 前10 alike
+    text = in_digits(sent)  # 前五 and 前5 alike
     out = []
     for m in _DENIED_RANK.finditer(question):
         if in_digits(m.group(1) or m.group(2)) in text:
@@ -555,7 +555,7 @@ _RANK_ASKED = re.compile(r"^(?:第几|第几名|第几位|多少名|多少位)$"
 def _ranked_attribute(r: Ranking, sent: str) -> list[Unmet]:
     """A place in an order asked (第几) that the sentence does not give, or gives only for other measures than the
     one asked (规模排名全国第几; 综合实力居全国第6，增速位居全国第一): no ordinal's clause names the measure, or a word
-    that begins as it does.  Likewise who holds a place the question names (规模排名全国第一的是哪个城市): the sentence
+    that begins as it does.  Likewise who holds a place the question names (产量排名全国第一的是哪个省): the sentence
     must give that place (第一, or 首位, 榜首) for that measure."""
     from bot.extractive import _pos_cut
 
@@ -597,8 +597,8 @@ _WHO = re.compile(r"谁|哪位|哪一位|叫什么|什么名字|姓名|\bwho\b|\
 
 
 def names_office_holder(r: Ranking) -> bool:
-    """The question asks who holds an office (超算中心的总经理是谁, "who is the general manager of …") and the best
-    sentence names a person right after that office (总经理王建波给出的数据显示, 董事长为李明): it answers, however little
+    """The question asks who holds an office (研究院的院长是谁, "who is the director of …") and the best sentence
+    names a person right after that office (院长李明介绍的情况显示, 董事长为张华): it answers, however little
     else of it the answer reader recognises as an answer."""
     from bot.answerability import _TITLE
     from bot.extractive import _pos_cut
@@ -619,6 +619,8 @@ def names_office_holder(r: Ranking) -> bool:
             if after and after[0][1].startswith("nr") and after[0][0] not in question:
                 return True
     return False
+
+
 _FIRST = ("第一", "首位", "榜首", "之首", "第1")
 
 
@@ -709,14 +711,14 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 
 
 def _chinese_in_english(r: Ranking, near: str) -> list[Unmet]:
-    """A Chinese term an English question writes out ("data vouchers (数据券)") names the exact thing meant: the
-    sentence, its heading or the sentence before must use it, not one that shares a piece of it (算力券)."""
+    """A Chinese term an English question writes out ("culture vouchers (文旅券)") names the exact thing meant: the
+    sentence, its heading or the sentence before must use it, not one that shares a piece of it (消费券)."""
     return [Unmet("subject", run) for run in dict.fromkeys(_CJK_RUN.findall(normalize(r.question))) if run not in near]
 
 
 def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
-    """A word an English question puts right before one the sentence says ("biotechnology industry": 产业) that the
-    dictionary translates but the corpus never uses (生物技术): the sentence is about another industry (卫星产业), as
+    """A word an English question puts right before one the sentence says ("shipbuilding industry": 产业) that the
+    dictionary translates but the corpus never uses (造船): the sentence is about another industry (纺织产业), as
     the Chinese modifier check reads 地方标准 against 国家标准.  Only such a word: a known one may be worded otherwise
     by the sentence, one the dictionary lacks may be a name or a compound it does not hold."""
     from bot.crosslingual import dictionary_translations
@@ -733,8 +735,8 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
         modifier = by_text[said.split()[0]]
         if any(ask.fullmatch(modifier.text) for _, _, ask, _ in _bounds()):
             continue  # maximum, minimum, actual: the bound check reads them
-        # jieba may cut the translation otherwise than the dictionary writes it (区块链): not in the chunk's text either
-        # nor half of one in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大模型
+        # jieba may cut the translation otherwise than the dictionary writes it: not in the chunk's text either
+        # nor half of one in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大型
         if (forms and modifier.oov and not modifier.variants and not any(len(f) >= 2 and f in chunk for f in forms)
                 and not any(2 * sum(c in sent for c in f) >= len(f) for f in forms)):
             out.append(Unmet("modifier", said))
@@ -762,11 +764,11 @@ _ITEM_FIGURE = re.compile(r"\d|[一二三四五六七八九十百千万两]+[个
 
 
 def _count_of_listed_item(r: Ranking, sent: str) -> list[Unmet]:
-    """A count asked of one thing the sentence names only as an item of a list without a figure of its own: "涉及农业
-    场景的项目有多少项" against "清单信息共165项，其中供给类146项…，涵盖制造、金融、农业以及城市治理等多个场景": the
-    figures are the list's, not agriculture's.  Exactly one of the question's words must be such an item (a question
+    """A count asked of one thing the sentence names only as an item of a list without a figure of its own: "涉及养老
+    服务的项目有多少个" against "目录共收录80个项目，其中新建项目52个，涵盖教育、医疗、养老以及文化等多个领域": the
+    figures are the list's, not elderly care's.  Exactly one of the question's words must be such an item (a question
     naming several items asks of the list as a whole).  Only a count (多少项, how many): an amount may be given for
-    each item in turn (国际、国家、行业标准…分别给予60万元、40万元、25万元)."""
+    each item in turn (金奖、银奖、铜奖分别奖励5万元、3万元、1万元)."""
     counted = _HOW_MANY.search(unicodedata.normalize("NFKC", r.question)) if r.cross else asked_units(r.question)
     if not r.wants_number or not counted or "分别" in sent:
         return []
@@ -782,7 +784,7 @@ def _count_of_listed_item(r: Ranking, sent: str) -> list[Unmet]:
     for t in r.terms:
         forms = [f for f in (t.variants or (t.text,)) if len(f) >= 2]
         hits = [(m.start(), f) for f in forms for m in re.finditer(re.escape(f), sent)]
-        # every mention an item of its own (the word and a few characters more: 农业场景), stating no figure
+        # every mention an item of its own (the word and a few characters more: 养老服务), stating no figure
         if hits and all(any(a <= h < e and len(item) <= len(f) + 4 and not _ITEM_FIGURE.search(item)
                             for a, e, item in spans) for h, f in hits):
             listed.append(t.text)
@@ -953,7 +955,7 @@ def asked_form(question: str) -> tuple[str, re.Pattern[str], str] | None:
 
 
 KINDS_PATH = Path(__file__).parent.parent / "data" / "answer_kinds.tsv"
-# up to two words between which/what and the kind that qualify it (which Chengdu company, which two counties): not a
+# up to two words between which/what and the kind that qualify it (which Hangzhou company, which two counties): not a
 # verb or article (what did the company …) and not a kind of its own (what type of company asks a type, not a name)
 _EN_QUALIFIER = (r"(?!(?:kinds?|types?|sorts?|of|the|a|an|do|does|did|is|are|was|were|has|have|had|can|could|will|"
                  r"would|should|may|must)\b)[a-z][a-z'-]*")
@@ -993,15 +995,15 @@ class Kind:
     said: str  # the question's word for it: 哪个部门, department
     form: re.Pattern[str]  # a name of the kind: …局, …委员会
     tags: tuple[str, ...]  # jieba tags of words that name one too (nt)
-    own: tuple[str, ...] = ()  # words that name one after a noun (企业: 人工智能企业)
+    own: tuple[str, ...] = ()  # words that name one after a noun (企业: 软件企业)
 
 
 def asked_kind(question: str) -> Kind | None:
     """The kind of named thing a question asks which one of (哪个县 → a name ending in 县), or None.
 
     A name ending in the question's own word (of two characters: not 全县) names one too: 应用单位 for 哪些单位,
-    劳动行政部门 for 哪个部门, but not 科研机构 for 哪个部门 (an English question's word may be any of the row's).
-    Where jieba's tags name one (companies), only after a noun: 人工智能企业 is a kind of enterprise, 支持企业 (support
+    劳动行政部门 for 哪个部门, but not 医疗机构 for 哪个部门 (an English question's word may be any of the row's).
+    Where jieba's tags name one (companies), only after a noun: 软件企业 is a kind of enterprise, 支持企业 (support
     enterprises) names none (``names_kind``)."""
     from bot.extractive import _pos_cut
 
@@ -1041,7 +1043,7 @@ def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...
     # both without spaces (Deep Blue is deepblue in either); a 《title》 names a work, not one of the kind
     sentence, q = _TITLE.sub("》", normalize(sentence)), normalize(question)
 
-    def new(name: str) -> bool:  # 成都市 is the question's 成都 with its suffix
+    def new(name: str) -> bool:  # 杭州市 is the question's 杭州 with its suffix
         return name not in q and not any(name in s or (name.startswith(s) and len(name) == len(s) + 1)
                                          for s in said if len(s) >= 2)
 
