@@ -722,3 +722,12 @@ def test_a_count_in_a_measure_word_before_its_noun_needs_that_unit(tmp_path):
     assert (count.unit, count.loose, count.noun) == ("条", False, "措施")
     assert asked_units("《若干措施》一共有多少条?")[0].loose  # 条 alone: only where the passages count in it
     assert unmet_of(tmp_path, VOUCHERS, "《若干措施》一共有多少条措施?", quoting="印发", kind="unit") == ["多少条措施"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("What was the software industry's output in the second half of 2023?", ["second half"]),
+    ("What was the software industry's output in the first half of 2023?", []),
+])
+def test_an_english_half_year_is_not_answered_by_the_other_half(tmp_path, question, missing):
+    texts = ["2023年上半年全市软件产业产值达120亿元，同比增长20%。"]
+    assert unmet_of(tmp_path, texts, question, quoting="上半年", kind="year") == missing

@@ -124,6 +124,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(_english_count(r, near))
         out.extend(_english_level(r, sent))
         out.extend(_chinese_in_english(r, near))
+        out.extend(_english_half(r, sent))
         out.extend(_english_modifier(r, sent, chunk))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
@@ -708,6 +709,17 @@ def _english_level(r: Ranking, sent: str) -> list[Unmet]:
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+_EN_HALF = re.compile(r"\b(first|second|latter|last)\s+half\b", re.I)
+
+
+def _english_half(r: Ranking, sent: str) -> list[Unmet]:
+    """A half-year an English question names ("the second half of the year") against a sentence that states only
+    the other one (上半年 for the first half, 下半年 for the second)."""
+    m = _EN_HALF.search(r.question)
+    if m is None:
+        return []
+    asked, other = ("上半年", "下半年") if m.group(1).lower() == "first" else ("下半年", "上半年")
+    return [Unmet("year", m.group())] if other in sent and asked not in sent else []
 
 
 def _chinese_in_english(r: Ranking, near: str) -> list[Unmet]:
