@@ -81,11 +81,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         if _ANY_YEAR.search(sent) or year not in chunk:
             out.append(Unmet("year", f"{year}年"))
     out.extend(_other_year(r, sent, years))
-    # a year named relative to the text's date (去年) against a sentence that names another so (今年): another year
-    # (a year the sentence compares with, 与去年相比 / 比去年 / 去年同期, is not the one it states)
-    relative, stated = _RELATIVE_YEAR.findall(question), set(_RELATIVE_YEAR.findall(_COMPARED_YEAR.sub("", sent)))
-    if relative and stated and not stated & set(relative) and not any(o.kind == "year" for o in out):
-        out.append(Unmet("year", relative[0]))
+    if not any(o.kind == "year" for o in out):
+        out.extend(_relative_year(question, sent))
     out.extend(u for u in _year_part(question, sent, years, cross=r.cross) if not any(o.kind == "year" for o in out))
     if not r.cross:
         out.extend(_absent_names(r))
@@ -113,8 +110,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.append(Unmet("unit", form[2] if r.cross else form[0]))  # 电话是多少 answered by 1000万元: 资料未提及“电话”
     kind = asked_kind(r.question)
     # an English question names its own places in English: the sentence's 杭州 is the question's Hangzhou, not an answer
-    own_names = tuple(v for t in r.terms for v in t.variants) if r.cross else ()
-    if kind is not None and not names_kind(_quote(r), r.question, kind, said=own_names):
+    if kind is not None and not names_kind(_quote(r), r.question, kind,
+                                           said=tuple(v for t in r.terms for v in t.variants) if r.cross else ()):
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
@@ -150,6 +147,13 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(Unmet("subject", word) for t, _, kind, elsewhere, word in swaps(r, detail=True)
                    if kind in SUBJECT_KINDS and (kind != "noun" or elsewhere) and not any(t.text in u.text for u in out))
     return out
+
+
+def _relative_year(question: str, sent: str) -> list[Unmet]:
+    """A year named relative to the text's date (去年) against a sentence that names another so (今年): another year.
+    A year the sentence compares with (与去年相比, 比去年, 去年同期) is not the one it states."""
+    relative, stated = _RELATIVE_YEAR.findall(question), set(_RELATIVE_YEAR.findall(_COMPARED_YEAR.sub("", sent)))
+    return [Unmet("year", relative[0])] if relative and stated and not stated & set(relative) else []
 
 
 # what a question asks of its subject comes right before the asking words: 增速 in 增速是多少, 规模 in 规模多大
@@ -550,6 +554,7 @@ def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
 
 
 _RANK_WORDS = re.compile(rf"^(?:{_RANK}|居|位于|在|的|了|是|能|可以|可|排在|处于)$")
+_RANK_FIELDS = ("全国", "国内", "世界", "全球")  # the field of a national ranking, not a measure ranked
 _RANK_ASKED = re.compile(r"^(?:第几|第几名|第几位|多少名|多少位)$")
 
 
@@ -593,7 +598,6 @@ def _ranked_attribute(r: Ranking, sent: str) -> list[Unmet]:
     return [Unmet("subject", f"{measure}排名{place}")]
 
 
-_RANK_FIELDS = ("全国", "国内", "世界", "全球")
 _WHO = re.compile(r"谁|哪位|哪一位|叫什么|什么名字|姓名|\bwho\b|\bname\b", re.I)
 
 
@@ -737,13 +741,14 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     from bot.extractive import asked_for_en
 
     by_text = {t.text: t for t in r.terms}
-    pairs = [(forms, said) for forms, _, said in _qualified(r)]
+    pairs = [(said, forms) for forms, _, said in _qualified(r)]
+    qualified = {said for said, _ in pairs}
     # and before the thing asked for, said or not: "what is the validity period" is not answered without 有效期
-    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", r.question)]
-    pairs += [(dictionary_translations(a), f"{a} {b}") for a, b in itertools.pairwise(words)
-              if b in asked_for_en(r.question) and a in by_text and f"{a} {b}" not in {p[1] for p in pairs}]
+    asked = asked_for_en(r.question)
+    pairs += [(f"{a} {b}", dictionary_translations(a)) for a, b in itertools.pairwise(_english_words(r.question))
+              if b in asked and a in by_text and f"{a} {b}" not in qualified]
     out = []
-    for forms, said in pairs:
+    for said, forms in pairs:
         modifier = by_text[said.split()[0]]
         if any(ask.fullmatch(modifier.text) for _, _, ask, _ in _bounds()):
             continue  # maximum, minimum, actual: the bound check reads them
@@ -809,6 +814,7 @@ _EACH = re.compile(rf"(?:(?:每一?|单个)(?:{_EACH_UNIT})?|一(?:{_EACH_UNIT})
 # the same in English: "a single company", "each company", "per company" (not "per year": a period is no one of them)
 _EACH_EN = re.compile(r"\b(?:a single|each|per|every|one)\s+(?!(?:year|month|day|week|time)s?\b)([a-z][a-z-]+)", re.I)
 _TOTAL = re.compile(r"总额|总量|总计|合计|总共|共计|总规模")
+_FOR_ONE = re.compile(rf"每(?:{_EACH_UNIT})|单个|各")  # a sentence that gives an amount for one of anything
 
 
 def _total_for_each(r: Ranking, sent: str) -> list[Unmet]:
@@ -819,12 +825,12 @@ def _total_for_each(r: Ranking, sent: str) -> list[Unmet]:
     question = unicodedata.normalize("NFKC", r.question).lower()
     if r.cross:  # "a single company": the sentence must give an amount for one of anything (每家, 单个, 各)
         m = _EACH_EN.search(question)
-        return [Unmet("subject", m.group())] if m and not re.search(rf"每(?:{_EACH_UNIT})|单个|各", sent) else []
+        return [Unmet("subject", m.group())] if m and not _FOR_ONE.search(sent) else []
     for m in _EACH.finditer(question):
         noun = m.group(1)
         if noun in sent and not re.search(rf"(?:每|单个|各|单)(?:{_EACH_UNIT})?{re.escape(noun)}", sent):
             return [Unmet("subject", m.group())]
-        if noun not in sent and not re.search(rf"每(?:{_EACH_UNIT})|单个|各", sent):
+        if noun not in sent and not _FOR_ONE.search(sent):
             return [Unmet("subject", m.group())]
     return []
 
@@ -1197,6 +1203,11 @@ def _unlisted_kinds(r: Ranking, sent: str) -> list[Unmet]:
     return out
 
 
+def _english_words(question: str) -> list[str]:
+    """An English question's words, lower case (hyphenated ones whole: large-model)."""
+    return [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", question)]
+
+
 def _qualified(r: Ranking) -> list[tuple[tuple[str, ...], str, str]]:
     """(the forms the qualifier may take in the sources, the thing qualified as the sentence writes it, the question's
     words) for each qualifier–noun pair of the question whose noun the best sentence names."""
@@ -1207,9 +1218,8 @@ def _qualified(r: Ranking) -> list[tuple[tuple[str, ...], str, str]]:
     if r.cross:
         from bot.crosslingual import dictionary_translations
 
-        words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", r.question)]
         by_text = {t.text: t for t in r.terms}
-        for a, b in itertools.pairwise(words):
+        for a, b in itertools.pairwise(_english_words(r.question)):
             head = by_text.get(b)
             if a not in by_text or head is None:
                 continue
