@@ -731,3 +731,30 @@ def test_a_count_in_a_measure_word_before_its_noun_needs_that_unit(tmp_path):
 def test_an_english_half_year_is_not_answered_by_the_other_half(tmp_path, question, missing):
     texts = ["2023年上半年全市软件产业产值达120亿元，同比增长20%。"]
     assert unmet_of(tmp_path, texts, question, quoting="上半年", kind="year") == missing
+
+
+EVENTS = ["2020年3月，滨江智能制造园区正式揭牌，由此，该市进入国家级示范区与园区并行建设的新阶段。",
+          "大会上，市数据中心主任刘洋给出的数据显示，在刚刚过去的2023年，中心存储规模增长40%；服务覆盖30个区县。"]
+
+
+@pytest.mark.parametrize(("question", "quoting", "missing"), [
+    ("该市是哪一年获批建设国家级示范区的?", "揭牌", ["获批建设国家级示范区"]),  # the year is the park's opening
+    ("国家级示范区是哪一年获批的?", "揭牌", ["示范区获批"]),
+    ("滨江智能制造园区是什么时候揭牌的?", "揭牌", []),
+    ("刘洋是哪年出任数据中心主任的?", "刘洋", ["出任数据中心"]),  # 2023年 dates the storage growth
+    ("2023年中心存储规模增长了多少?", "刘洋", []),
+])
+def test_a_date_of_another_event_does_not_answer_when(tmp_path, question, quoting, missing):
+    assert unmet_of(tmp_path, EVENTS, question, quoting=quoting, kind="subject") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("我们公司软件业务只占三成左右，核心团队能拿多少支持?", ["三成的情形"]),
+    ("软件业务大约占一半的企业能拿多少支持?", []),  # 50% meets 50%以上
+    ("软件业务占了四成的企业能拿多少支持?", ["四成的情形"]),
+    ("软件业务占了七成，核心团队能拿多少支持?", []),
+    ("软件业务收入占比75%的企业能拿多少支持?", []),  # 75% meets 50%以上: not a figure the sentence must repeat
+])
+def test_a_share_outside_the_sentences_bound_is_not_met(tmp_path, question, missing):
+    assert unmet_of(tmp_path, THRESHOLDS, question, quoting="50%以上", kind="bound") == missing
+    assert unmet_of(tmp_path / "q", THRESHOLDS, question, quoting="50%以上", kind="quantity") == []
