@@ -758,3 +758,17 @@ def test_a_date_of_another_event_does_not_answer_when(tmp_path, question, quotin
 def test_a_share_outside_the_sentences_bound_is_not_met(tmp_path, question, missing):
     assert unmet_of(tmp_path, THRESHOLDS, question, quoting="50%以上", kind="bound") == missing
     assert unmet_of(tmp_path / "q", THRESHOLDS, question, quoting="50%以上", kind="quantity") == []
+
+
+LEVELS = ["对取得国家科学技术奖获奖成果并在本市转化的，给予最高800万元经费支持。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("我们拿了省科技进步奖，成果在本市转化，最多能拿多少经费?", ["省"]),
+    ("浙江省对在省内转化的国家科学技术奖成果最高给予多少经费支持?", ["浙江省"]),
+    ("市里给了国家科学技术奖成果800万，省里还能给多少?", ["省里"]),
+    ("取得国家科学技术奖获奖成果并在本市转化的，最高给予多少经费支持?", []),
+    ("浙江省杭州市取得国家科学技术奖获奖成果并转化的，最高给予多少经费支持?", []),  # an address, not a level
+])
+def test_a_province_is_not_answered_by_another_levels_rule(tmp_path, question, missing):
+    assert unmet_of(tmp_path, LEVELS, question, quoting="800万元", kind="place") == missing

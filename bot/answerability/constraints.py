@@ -120,6 +120,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
         out.append(Unmet("unit", measure[0] if r.cross else measure[1]))
+    if not r.cross:
+        out.extend(u for u in _province_level(r, sent) if not any(u.text in o.text for o in out))
     if r.cross:
         out.extend(_english_count(r, near))
         out.extend(_english_level(r, sent))
@@ -160,7 +162,7 @@ def _relative_year(question: str, sent: str) -> list[Unmet]:
 
 
 # a question asking when (哪一年, 什么时候), and the dates a sentence gives; a clause that opens a later or consequent
-# event (由此, 此后, 从而; not 随后, "right after", which CMRC's answers date with the event before it) ends the date's
+# event (由此, 此后, 从而; not 随后, "right after", which CMRC's answers date with the event before it) ends a date's clause
 _ASKS_WHEN = re.compile(r"哪一?年|何年|何时|什么时候|什么时间|哪一?天|哪个月|几月|几号")
 _ASKS_YEAR = re.compile(r"哪一?年|何年")
 _DATE = re.compile(r"(?:1\d{3}|20\d{2})\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?")
@@ -819,6 +821,27 @@ def _english_level(r: Ranking, sent: str) -> list[Unmet]:
         if _ZH_LEVEL.search(sent) and not re.search(forms, sent):
             out.append(Unmet("place", m.group()))
     return out
+
+
+_PROVINCE_WORDS = frozenset({"省", "省级", "省里", "全省", "省内", "本省"})
+_OTHER_LEVEL = re.compile(r"国际|国家|全国|中央|[市县区]级|市政府|市委|在蓉|本市|全市")
+
+
+def _province_level(r: Ranking, sent: str) -> list[Unmet]:
+    """The province as the level of government a question sets (省科技进步奖, 省里还能给多少, 四川省对…给予多少) against a
+    sentence that states another level (国家科学技术奖, 本市) and no province: the sentence's rule is not the province's.
+    A province named before its city (浙江省杭州市) is an address, not a level.  (On CMRC 2018 dev and RGB, none of
+    the 11 right-answer sentences to a question that names a province fires.)"""
+    from bot.extractive import _pos_cut
+
+    if "省" in sent or not _OTHER_LEVEL.search(sent):
+        return []
+    cut = [(w.strip(), f) for w, f in _pos_cut(unicodedata.normalize("NFKC", r.question).lower())]
+    for i, (word, flag) in enumerate(cut):
+        named = len(word) >= 2 and word.endswith("省") and flag == "ns"
+        if (word in _PROVINCE_WORDS or named) and not (named and i + 1 < len(cut) and cut[i + 1][1] == "ns"):
+            return [Unmet("place", word)]
+    return []
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
