@@ -760,7 +760,7 @@ def test_a_share_outside_the_sentences_bound_is_not_met(tmp_path, question, miss
     assert unmet_of(tmp_path / "q", THRESHOLDS, question, quoting="50%以上", kind="quantity") == []
 
 
-LEVELS = ["对取得国家科学技术奖获奖成果并在本市转化的，给予最高800万元经费支持。"]
+AWARD_RULE = ["对取得国家科学技术奖获奖成果并在本市转化的，给予最高800万元经费支持。"]
 
 
 @pytest.mark.parametrize(("question", "missing"), [
@@ -771,4 +771,4 @@ LEVELS = ["对取得国家科学技术奖获奖成果并在本市转化的，给
     ("浙江省杭州市取得国家科学技术奖获奖成果并转化的，最高给予多少经费支持?", []),  # an address, not a level
 ])
 def test_a_province_is_not_answered_by_another_levels_rule(tmp_path, question, missing):
-    assert unmet_of(tmp_path, LEVELS, question, quoting="800万元", kind="place") == missing
+    assert unmet_of(tmp_path, AWARD_RULE, question, quoting="800万元", kind="place") == missing
