@@ -247,7 +247,8 @@ def test_a_span_of_years_is_one_segment(tmp_path):
 def test_what_is_asked_is_stated_for_another_thing_of_the_sort(tmp_path):
     """The sentence names the asked thing (机器人) by the question's name (Alpha) in one clause and states the height
     in another, of 熊猫机器人: not covered.  Asked of 熊猫机器人, it is answered; a height stated in a clause without
-    its own name for the thing (Alpha，身高1.2米) belongs to the sentence's subject."""
+    its own name for the thing (Alpha，身高1.2米) belongs to the sentence's subject.  Asked as a measure (有多高), the
+    same."""
     from bot.answerability.constraints import unmet
 
     texts = ["一台名为Alpha的机器人出现在舞台上，随后是4台身高1.3米的熊猫机器人。", "机器人展览每年举办一次。"]
@@ -258,6 +259,9 @@ def test_what_is_asked_is_stated_for_another_thing_of_the_sort(tmp_path):
     assert engine.answer("Alpha机器人身高多少?", chunks).refused
     same = engine.rank("熊猫机器人身高多少?", chunks)
     assert same is not None and unmet(same) == []
+    measured = engine.rank("舞台上那台Alpha机器人有多高?", chunks)  # 多高: the measure, as the sentence words it
+    assert measured is not None and [u.text for u in unmet(measured)] == ["Alpha机器人的身高"]
+    assert unmet(engine.rank("舞台上的熊猫机器人有多高?", chunks)) == []
     english = engine.rank("How tall is the Alpha robot?", chunks)
     assert english is not None and english.cross and "1.3米" in english.best.text
     assert [u.text for u in unmet(english)] == ["how tall the alpha robot is"]
@@ -772,3 +776,28 @@ AWARD_RULE = ["对取得国家科学技术奖获奖成果并在本市转化的�
 ])
 def test_a_province_is_not_answered_by_another_levels_rule(tmp_path, question, missing):
     assert unmet_of(tmp_path, AWARD_RULE, question, quoting="800万元", kind="place") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("What was the growth rate of the city's software industry in 2022?", ["the growth rate in 2022"]),
+    ("What was the size of the city's software industry in 2022?", []),
+    ("What was the growth rate of the city's software industry in the first half of 2023?", []),
+])
+def test_an_english_attribute_stated_only_under_another_year_is_not_met(tmp_path, question, missing):
+    """The sentence gives 2022's size and 2023's growth: the growth asked for 2022 is not there."""
+    texts = ["2022年全市软件产业规模达120亿元，2023年上半年产值为80亿元，增速25%。"]
+    assert unmet_of(tmp_path, texts, question, quoting="增速", kind="year") == missing
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("展会上的智慧物流平台是哪家企业开发的?", ["智慧物流平台的公司"]),  # only an item of the list
+    ("《创新产品目录》里的智慧物流平台是哪家公司提供的?", ["智慧物流平台的公司"]),
+])
+def test_a_kind_asked_of_a_thing_the_sentence_only_lists_is_not_covered(tmp_path, question, missing):
+    texts = ["展会发布了《创新产品目录》，共收录产品80项，包括智慧物流平台、智能质检系统、数字孪生工厂等，由星云科技公司牵头组织。"]
+    assert unmet_of(tmp_path, texts, question, quoting="智慧物流平台", kind="subject") == missing
+
+
+def test_a_kind_asked_of_a_thing_the_sentence_says_it_of_is_answered(tmp_path):
+    texts = ["展会上，由星云科技公司开发的智慧物流平台首次亮相。"]
+    assert unmet_of(tmp_path, texts, "展会上的智慧物流平台是哪家企业开发的?", quoting="智慧物流平台", kind="subject") == []

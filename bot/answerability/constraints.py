@@ -116,6 +116,8 @@ def unmet(r: Ranking) -> list[Unmet]:
     if kind is not None and not names_kind(_quote(r), r.question, kind,
                                            said=tuple(v for t in r.terms for v in t.variants) if r.cross else ()):
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
+    elif kind is not None and not r.cross and (item := _only_listed(r.question, sent)):
+        out.append(Unmet("subject", f"{item}的{kind.name}"))  # 包括A平台、B系统等: nothing says whose A is
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -571,7 +573,7 @@ def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
     marks = [(m.start(), m.group()[:4], m.end()) for m in _SEGMENT.finditer(sent)]
     if len({y for _, y, _ in marks}) < 2:
         return []
-    asked = asked_attribute(r.question)
+    asked, said = _english_attribute(r, sent) if r.cross else (asked_attribute(r.question), "")
     if not asked:
         return []
     hits = [m.start() for m in re.finditer(re.escape(asked), sent)] or _kin_words(asked, sent)
@@ -587,8 +589,24 @@ def _other_year(r: Ranking, sent: str, years: set[str]) -> list[Unmet]:
             continue
         inside = [(p, e) for (p, y, _), e in zip(marks, ends, strict=True) if y == year]
         if all(h >= marks[0][0] and not any(p <= h < e for p, e in inside) for h in hits):
-            out.append(Unmet("year", f"{year}年的{asked}"))
+            out.append(Unmet("year", f"the {said} in {year}" if said else f"{year}年的{asked}"))
     return out
+
+
+# what an English question asks of its subject: "growth rate" in "What was the growth rate of X in 2022?"
+_EN_ATTRIBUTE = re.compile(r"^\s*(?:what|how\s+much|how\s+large|how\s+big)\s+(?:was|is|were|are)\s+the\s+"
+                           r"((?:[a-z-]+\s+){0,2}?[a-z-]+)\s+(?:of|for|in)\b", re.I)
+
+
+def _english_attribute(r: Ranking, sent: str) -> tuple[str, str]:
+    """The Chinese word of the sentence that an English question's asked attribute translates to (增速 for "growth
+    rate"), with the English words; ("", "") when the question asks none or the sentence has none of its words."""
+    m = _EN_ATTRIBUTE.match(r.question)
+    if not m:
+        return "", ""
+    words = m.group(1).lower().split()
+    found = [v for t in r.terms if t.text.lower() in words for v in t.variants if len(v) >= 2 and v in sent]
+    return (found[0], m.group(1)) if found else ("", "")
 
 
 _HOLDER_KINDS = ("noun", "name", "person", "place", "org", "latin")
@@ -598,8 +616,9 @@ def _other_holder(r: Ranking) -> list[Unmet]:
     """What the question asks is stated for another thing of the same sort: Alpha机器人的身高 against "一台名为Alpha的
     机器人…，随后是两台身高1.5米的迎宾机器人".  The question names a thing (机器人) by a modifier (Alpha) that the sentence
     states, but in no clause that states the asked word (身高); there the thing is named after another word (迎宾).
-    An English question ("How tall is the Alpha robot?") asks its measure's Chinese word the sentence uses (身高),
-    of a thing named by a Latin-script modifier the sentence states and a noun it translates (robot: 机器人)."""
+    A question for a measure (Alpha机器人有多高) asks its word the sentence uses (身高); so does an English one ("How
+    tall is the Alpha robot?"), of a thing named by a Latin-script modifier the sentence states and a noun it
+    translates (robot: 机器人)."""
     from bot.answerability import BREAK, _kind, _words
 
     sentence = unicodedata.normalize("NFKC", r.best.text).lower()
@@ -613,6 +632,11 @@ def _other_holder(r: Ranking) -> list[Unmet]:
     else:
         asked = asked_attribute(r.question)
         pairs = _named_pairs(question, sentence)
+        measure = asked_measure(r.question)
+        if measure and (not asked or any(asked in heads for _, heads, _ in pairs)):
+            # Alpha机器人有多高: the words before 多高 are the thing; what is asked is its measure, as the sentence words it
+            words = [w for w, name, _ in _measures() if name == measure[1] and is_cjk(w[0]) and w in sentence]
+            asked = words[0] if words else asked
     if not asked or asked not in sentence:
         return []
     clauses: list[list[tuple[str, str, int]]] = [[]]
@@ -1183,6 +1207,29 @@ def _quote(r: Ranking) -> str:
     from bot.extractive import asks_reason, quoted
 
     return normalize("".join(c.text for c in quoted(r.best, r.cands, reason=asks_reason(r.question))))
+
+
+_RUN = re.compile(r"[\u4e00-\u9fff\w]+")
+_ITEM_BEFORE = ("、", "包括", "例如", "比如", "如", ",", ":", "(")
+_ITEM_AFTER = ("、", "等", ",", "。", ";", ")")
+
+
+def _only_listed(question: str, sent: str) -> str:
+    """The thing a kind question names (A平台 in "清单里的A平台是哪家企业开发的") when the sentence only lists it, an item
+    of an enumeration by itself (包括A平台、B系统等): whoever is the answer, the sentence does not say it of that item.
+    The thing is the question's longest run of four or more characters that the sentence states.  (On CMRC 2018 dev
+    and RGB, none of the 73 right-answer sentences to a kind question lists the question's thing so.)"""
+    text = _TITLE.sub("|", unicodedata.normalize("NFKC", question).lower())  # a 《title》 names the list, not the thing
+    runs = (text[i:j] for i in range(len(text)) for j in range(i + 4, len(text) + 1))
+    name = max((run for run in runs if _RUN.fullmatch(run) and run in sent), key=len, default="")
+    if not name:
+        return ""
+    for m in re.finditer(re.escape(name), sent):
+        before, after = sent[:m.start()], sent[m.end():]
+        if (before.endswith(_ITEM_BEFORE) and after.startswith(_ITEM_AFTER)
+                and (before.endswith("、") or after.startswith("、"))):
+            return name
+    return ""
 
 
 def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...] = ()) -> bool:
