@@ -286,3 +286,22 @@ def dictionary_translations(word: str, *, cache_dir: Path | None = None) -> tupl
     for form in _forms(word):
         out.extend(zh for zh in index.get(form, ()) if zh not in out)
     return tuple(out)
+
+
+_KIN: dict[str, frozenset[str]] | None = None
+# an English word glossing more Chinese headwords than this is too broad to make two of them kin ("take", "out")
+KIN_GLOSSES = 100
+
+
+def kin(first: str, second: str) -> bool:
+    """Whether two Chinese words share an English gloss specific enough (at most ``KIN_GLOSSES`` headwords share it):
+    牵头 and 主导 both "lead"; 参与 and 主导 none."""
+    global _KIN
+    if _KIN is None:
+        reverse: dict[str, set[str]] = defaultdict(set)
+        for english, headwords in _load(None).items():
+            if len(headwords) <= KIN_GLOSSES:
+                for zh in headwords:
+                    reverse[zh].add(english)
+        _KIN = {zh: frozenset(glosses) for zh, glosses in reverse.items()}
+    return bool(_KIN.get(first, frozenset()) & _KIN.get(second, frozenset()))

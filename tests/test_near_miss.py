@@ -801,3 +801,25 @@ def test_a_kind_asked_of_a_thing_the_sentence_only_lists_is_not_covered(tmp_path
 def test_a_kind_asked_of_a_thing_the_sentence_says_it_of_is_answered(tmp_path):
     texts = ["展会上，由星云科技公司开发的智慧物流平台首次亮相。"]
     assert unmet_of(tmp_path, texts, "展会上的智慧物流平台是哪家企业开发的?", quoting="智慧物流平台", kind="subject") == []
+
+
+STANDARDS = ["对主导制订国际、国家标准的企业，分别给予50万元、30万元的奖励。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("我们只是参与制订了一项国家标准，不是牵头的，能拿多少奖励?", ["不是牵头的情形"]),  # 牵头 and 主导 both gloss "lead"
+    ("How much is a company rewarded for taking part in, but not leading, the drafting of a national standard?",
+     ["not leading"]),
+    ("How much can a university (not a company) get for drafting a national standard?", ["not a company"]),
+    ("我们牵头制订了一项国家标准，能拿多少奖励?", []),
+    ("How much is a company rewarded for leading the drafting of a national standard?", []),
+])
+def test_a_condition_the_question_denies_in_other_words_is_not_met(tmp_path, question, missing):
+    assert unmet_of(tmp_path, STANDARDS, question, quoting="主导", kind="subject") == missing
+
+
+def test_words_sharing_a_specific_gloss_are_kin():
+    from bot.crosslingual import kin
+
+    assert kin("牵头", "主导") and kin("企业", "公司")
+    assert not kin("参与", "主导") and not kin("高校", "企业")

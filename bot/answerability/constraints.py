@@ -129,6 +129,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(_english_level(r, sent))
         out.extend(_chinese_in_english(r, near))
         out.extend(_english_half(r, sent))
+        out.extend(_english_negated(r, sent))
         out.extend(_english_modifier(r, sent, chunk))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
@@ -384,9 +385,11 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
     …落地的): what the sentence grants does not apply.  The negation is a word of its own (not the 无 of 无机), not
     what is asked (谁不是, 哪些企业不是); the content word after it (past one verb character: 没出成果) must be in the
     sentence with no negation of its own just before it."""
+    from bot.crosslingual import kin
     from bot.extractive import _ASKING, _pos_cut
 
-    tagged = _pos_cut(unicodedata.normalize("NFKC", r.question).lower())
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    tagged = _pos_cut(question)
     cut = [w for w, _ in tagged]
     out = []
     for i, (word, flag) in enumerate(tagged):
@@ -402,11 +405,15 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
         denied = cut[j]
         if j + 1 < len(tagged) and len(cut[j + 1]) == 1 and tagged[j + 1][1].startswith(("n", "k")):
             denied += cut[j + 1]  # 生产方, not 生产: the party, which 生产成本 does not name
+        said = denied
         if denied not in sent:
-            continue
+            # the sentence's word for it: one sharing a specific English gloss (不是牵头的 — 对主导制订…的企业, "lead")
+            denied = next((w for w, _ in _pos_cut(sent) if len(w) >= 2 and w not in question and kin(denied, w)), "")
+            if not denied:
+                continue
         spots = [m.start() for m in re.finditer(re.escape(denied), sent)]
         if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
-            out.append(Unmet("subject", "".join(cut[i:j]) + denied + "的情形"))  # 资料未提及“不是企业的情形”
+            out.append(Unmet("subject", "".join(cut[i:j]) + said + "的情形"))  # 资料未提及“不是企业的情形”
     return out
 
 
@@ -870,6 +877,32 @@ def _province_level(r: Ranking, sent: str) -> list[Unmet]:
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _EN_HALF = re.compile(r"\b(first|second|latter|last)\s+half\b", re.I)
+
+
+# a condition an English question denies: "not leading", "(not a company)", "without being listed"
+_EN_NOT = re.compile(r"\b(?:not|never|without)\s+(?:yet\s+|being\s+|been\s+|having\s+)?(?:a\s+|an\s+|the\s+)?([a-z][a-z-]{2,})",
+                     re.I)
+_EN_NOT_SKIP = frozenset("more less only just exceed exceeding over under any all yet even much many including "
+                         "counting mentioned stated given said specified".split())
+_EN_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|had)\b", re.I)
+
+
+def _english_negated(r: Ranking, sent: str) -> list[Unmet]:
+    """A condition an English question denies ("taking part in, but not leading", "an individual (not a company)")
+    that the sentence sets, in the Chinese its term translates to (主导, 企业), with no negation of its own just before
+    it: what the sentence grants does not apply.  A yes-or-no question asks about the denial itself."""
+    if _EN_YES_NO.match(r.question):
+        return []
+    out = []
+    for m in _EN_NOT.finditer(r.question):
+        word = m.group(1).lower()
+        term = next((t for t in r.terms if t.text.lower() == word), None)
+        if word in _EN_NOT_SKIP or term is None:
+            continue
+        spots = [k.start() for v in term.variants if len(v) >= 2 for k in re.finditer(re.escape(v), sent)]
+        if spots and all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
+            out.append(Unmet("subject", m.group()))
+    return out
 
 
 def _english_half(r: Ranking, sent: str) -> list[Unmet]:
