@@ -60,7 +60,7 @@ A_FEW_AFTER = "哪几这那近前后头"  # after these 几 does not ask a count
 _YEARS_COUNT = rf"(?<![{A_FEW_AFTER}])几年(?!级)"
 _DURATION = re.compile(rf"{_YEARS_COUNT}|多少年")
 _WANTS_NUMBER = re.compile(r"多少|(?<!几)几(?![几月号日年点时])|" + _YEARS_COUNT + r"|多大|多高|多长|金额|额度|比例|百分之|how (many|much)|\bwhat (?:(is|was|are|were) )?(the |its |their )?(amount|percentage|size|scale|number|value|total|height|length|population|share|proportion)\b|\bhow (large|big|tall|high|long|old|far|heavy)\b|增速|增长了|排名|第几|位列", re.I)
-_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|哪个?月|几号|日期|时间|\bwhen\b|\b(?:what|which) (?:exact |precise |specific )?(?:date|year|day|month)\b", re.I)
+_WANTS_DATE = re.compile(r"什么时候|何时|哪天|哪一天|哪年|哪一年|几月|哪个?月|几号|月几日|哪日|日期|时间|\bwhen\b|\b(?:what|which) (?:exact |precise |specific )?(?:date|year|day|month)\b", re.I)
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december"]
 _WANTS_DAY = re.compile(r"哪天|哪一天|几号|几日|哪日|\b(?:what|which) (?:exact |precise |specific )?(?:day|date)\b", re.I)
@@ -89,6 +89,8 @@ _REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"
 # a name is asked for by these words (叫什么名字), given by the name itself: a sentence that names the holder of the
 # office asked about (``constraints.names_office_holder``) need not say 名字
 _NAME_ASKED = frozenset({"名字", "姓名", "全名"})
+# ... or a sentence that names a thing in so many words (一台名为X的机器人, 取名为X)
+_NAMES_IT = re.compile(r"名为|名叫|叫做|名字叫|取名|命名为|昵称|代号为")
 _ASKS_REASON = re.compile(r"为什么|为何|为啥|原因|缘故|缘由|理由|起因|成因|\bwhy\b|\breasons?\b|\bcaused?\b", re.I)
 _GIVES_REASON = re.compile(r"^[“\"「『]?(?:这|此|之所以)(?:主要|也|正|都|更)?(?:与|和|同|得益于|受益于|源于|归功于|归因于|缘于|是因为|是由于|是得益于|离不开)")
 
@@ -454,7 +456,8 @@ class ExtractiveAnswerer:
             return Decision([], "", True, "nothing retrieved" if not chunks or not normalize(question) else "no sentences")
         terms, best = ranking.terms, ranking.best
         holder = constraints.names_office_holder(ranking)
-        reason = self._refusal_reason([t for t in terms if not (holder and t.text in _NAME_ASKED)], best,
+        named = holder or bool(_NAMES_IT.search(best.text))
+        reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)], best,
                                       cross=ranking.cross)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"

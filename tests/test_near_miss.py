@@ -823,3 +823,50 @@ def test_words_sharing_a_specific_gloss_are_kin():
 
     assert kin("牵头", "主导") and kin("企业", "公司")
     assert not kin("参与", "主导") and not kin("高校", "企业")
+
+
+def test_a_name_asked_is_given_by_a_sentence_that_names_the_thing(tmp_path):
+    """Sources that never say 名字 can still answer 叫什么名字 where a sentence names the thing (名为…); the day asked
+    after a month (9月几日) is not given by a sentence that states the month alone."""
+    engine, chunks = keyword_answerer(["一台名为Astra的机器人骑着平衡车出现在舞台上，与舞者进行互动。",
+                                       "去年9月，全市举办了机器人创新大赛。"], tmp_path / "bm25")
+    answered = engine.answer("舞台上骑平衡车的那个机器人叫啥名字?", chunks)
+    assert not answered.refused, answered.reason
+    assert "Astra" in answered.answer
+    refused = engine.answer("机器人创新大赛具体是在9月几日举办的?", chunks)
+    assert refused.refused and "date" in refused.reason
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("我们公司营收头一回破了1个亿，软件业务占了七成，核心团队能拿多少?", ["1亿"]),  # 1个亿 is 1亿
+    ("我们公司营收头一回破了3个亿，软件业务占了七成，核心团队能拿多少?", []),
+])
+def test_an_amount_in_ge_yi_is_read_as_the_amount(tmp_path, question, missing):
+    texts = ["对年度主营业务收入首次突破3亿元、5亿元，且软件业务收入占比50%以上的企业，分别给予核心团队10万元、20万元支持。"]
+    assert unmet_of(tmp_path, texts, question, quoting="3亿元", kind="quantity") == missing
+
+
+def test_a_kind_asked_as_the_things_of_a_list_needs_one_named(tmp_path):
+    """…的企业有哪些 asks which companies; a word in quotation marks that jieba tags as a name (“拦路虎”) is none."""
+    from bot.answerability.constraints import asked_kind
+
+    assert asked_kind("在音乐领域打造大模型的软件企业有哪些?").name == "公司"
+    assert asked_kind("社区有哪些服务?") is None and asked_kind("支持政策有哪些?") is None
+    texts = ["近年来，本市软件企业正在音乐、工业检测等细分领域打造大模型，算力成本高成为企业发展的“拦路虎”。"]
+    assert unmet_of(tmp_path, texts, "在音乐领域打造大模型的软件企业有哪些?", quoting="音乐", kind="unit") == ["公司"]
+
+
+def test_a_number_jieba_tags_as_english_is_no_latin_name(tmp_path):
+    """A Latin term (AI) aligned with a number (10 of 3亿元、5亿元、10亿元) is no swap of one name for another.  In a
+    sentence over 100 characters (cut without jieba's HMM) the numbers are tagged as English."""
+    texts = ["在推动人工智能能级提升方面，《若干措施》提出，支持企业做大做强，对年度主营业务收入首次突破3亿元、5亿元、10亿元，且人工智能相关业务收入占比60%以上的人工智能企业，分别给予企业核心团队10万元、20万元、25万元一次性支持。"]
+    question = "我们是搞AI的企业今年主营业务收入头一回破了5亿元AI相关收入也占了七成核心团队一次性能拿多少支持啊?"
+    assert unmet_of(tmp_path, texts, question, quoting="5亿元", kind="subject") == []
+
+
+def test_a_percentage_asked_needs_one_stated():
+    from bot.answerability.constraints import asked_measure
+
+    measure = asked_measure("去年产业具体涨了百分之多少?")
+    assert measure is not None and measure[1] == "百分比"
+    assert measure[2].search("同比增长36.9%") and not measure[2].search("产业规模为616亿元,位列全国第七")

@@ -141,6 +141,8 @@ def _kind(word: str, flag: str) -> str | None:
         return None
     if flag.startswith("m") and not re.search(r"[\d一二三四五六七八九十百千万两]", word):
         return None  # jieba's guess for an unknown word (a foreign name), not a quantity
+    if flag == "eng" and re.fullmatch(r"[\d.,%]+", word):
+        return "number"  # jieba tags some numbers as English (10 of 3亿元、5亿元、10亿元): not a Latin name
     for prefix, kind in _KINDS:
         if flag.startswith(prefix):
             return kind

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)?(?!\d)")
 _RELATIVE_YEAR = re.compile(r"前年|去年|今年|明年|后年")
 _COMPARED_YEAR = re.compile(r"(?:与|和|同|跟|比|较)(?:前年|去年|今年)(?:相比|相较|同期)?|(?:前年|去年)同期")
+_GE_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?|[一二三四五六七八九十两]+)\s*个\s*(亿|万)")
 _ANY_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 # a number with its magnitude (万/亿) and unit: 20亿元, 3.5万, 60%, 11月
 _QUANTITY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|亿|千|百)?\s*(元|%|月|个|家|项|名|次|人|岁|米|倍|台|座)?")
@@ -98,13 +99,14 @@ def unmet(r: Ranking) -> list[Unmet]:
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_ranked_attribute(r, sent))
     out.extend(_other_holder(r))
-    for num, mag, unit in _QUANTITY.findall(question):
+    amounts = _GE_MAGNITUDE.sub(r"\1\2", question)  # 3个亿 is 3亿, not three of something
+    for num, mag, unit in _QUANTITY.findall(amounts):
         if num in years or (not mag and not unit):
             continue
         said = f"{num}{mag}{unit if unit == '%' or unit == '月' else ''}"
         if said not in near and not (unit == "%" and meets_share_bound(f"{num}%", sent)):  # 75% of 占比60%以上
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
-    out.extend(_worded_quantities(question, near, years))
+    out.extend(_worded_quantities(amounts, near, years))
     out.extend(_other_bound(r, sent))
     out.extend(_total_for_each(r, sent))
     out.extend(_count_of_listed_item(r, sent))
@@ -1179,7 +1181,10 @@ def _kinds() -> list[tuple[str, re.Pattern[str], str, tuple[str, ...], tuple[str
         zh = [w for w in words.split("|") if not w.isascii()]
         en = [re.escape(w) for w in words.split("|") if w.isascii()]
         # 哪个县, 哪些部门, 什么机构, 哪一家单位; which county, in what department (a row may have one language only)
+        # and the thing of a list asked for (…的企业有哪些, 印发的部门是哪几个): a word of two characters or more
+        listed = [re.escape(w) for w in zh if len(w) >= 2]
         asked = "|".join([*([rf"(?:哪|什么)[一几]?[个些家所座]?(?:{'|'.join(map(re.escape, zh))})"] if zh else []),
+                          *([rf"(?:{'|'.join(listed)})(?=都?(?:有|是|包括)哪[些几])"] if listed else []),
                           *([rf"\b(?:which|what)\s+(?:{_EN_QUALIFIER}\s+){{0,2}}(?:{'|'.join(en)})s?\b"] if en else [])])
         out.append((name, re.compile(asked, re.I), form, tuple(t for t in tags.split() if t != "-"), tuple(zh)))
     return out
@@ -1284,11 +1289,13 @@ def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...
     if any(w in kind.own and f0.startswith("n") and len(w0) >= 2 and w0[0] not in _REFERRING and new(w0 + w)
            for (w0, f0), (w, _) in itertools.pairwise(words)):
         return True
-    # a kind's own word (城市, which jieba tags as a place name) is no name of one
-    return bool(kind.tags) and any(f.startswith(kind.tags) and len(w) >= 2 and new(w) and w not in _kind_words()
-                                   for w, f in words)
+    # a kind's own word (城市, which jieba tags as a place name) is no name of one, nor a word in quotation marks
+    # that jieba tags as a name (成为发展的“拦路虎”: a figure of speech)
+    words = _pos_cut(_QUOTED_WORDS.sub("”", sentence)) if kind.tags else ()
+    return any(f.startswith(kind.tags) and len(w) >= 2 and new(w) and w not in _kind_words() for w, f in words)
 
 
+_QUOTED_WORDS = re.compile(r"“[^“”]{1,8}”")
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
 MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
 
