@@ -89,8 +89,9 @@ _REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"
 # a name is asked for by these words (叫什么名字), given by the name itself: a sentence that names the holder of the
 # office asked about (``constraints.names_office_holder``) need not say 名字
 _NAME_ASKED = frozenset({"名字", "姓名", "全名"})
-# ... or a sentence that names a thing in so many words (一台名为X的机器人, 取名为X)
-_NAMES_IT = re.compile(r"名为|名叫|叫做|名字叫|取名|命名为|昵称|代号为")
+# ... or a sentence that names the thing asked about in so many words (一台名为X的机器人, 该机器人取名为X)
+_NAMES_IT = r"(?:名为|名叫|叫做|名字叫|取名为?|命名为|昵称为?|代号为)"
+_ASKS_NAME = re.compile(r"叫什么|叫啥|的名字|名字是|叫做什么|名称")
 _ASKS_REASON = re.compile(r"为什么|为何|为啥|原因|缘故|缘由|理由|起因|成因|\bwhy\b|\breasons?\b|\bcaused?\b", re.I)
 _GIVES_REASON = re.compile(r"^[“\"「『]?(?:这|此|之所以)(?:主要|也|正|都|更)?(?:与|和|同|得益于|受益于|源于|归功于|归因于|缘于|是因为|是由于|是得益于|离不开)")
 
@@ -456,7 +457,7 @@ class ExtractiveAnswerer:
             return Decision([], "", True, "nothing retrieved" if not chunks or not normalize(question) else "no sentences")
         terms, best = ranking.terms, ranking.best
         holder = constraints.names_office_holder(ranking)
-        named = holder or bool(_NAMES_IT.search(best.text))
+        named = holder or _names_asked_thing(question, best.text)
         reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)], best,
                                       cross=ranking.cross)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
@@ -612,6 +613,19 @@ def _pos_cut(text: str) -> tuple[tuple[str, str], ...]:
         else:
             out.append((w.word, w.flag))
     return tuple(out)
+
+
+def _names_asked_thing(question: str, sentence: str) -> bool:
+    """Whether the sentence names the thing whose name the question asks (那个机器人叫什么名字: 一台名为X的机器人, 机器人
+    取名为X); the name of another thing it names (the dancer's, of 名为X的机器人 and 一位舞者) is no answer."""
+    asked = _ASKS_NAME.search(question)
+    if asked is None:
+        return False
+    nouns = [w for w, f in _pos_cut(question[:asked.start()]) if f.startswith("n") and len(w) >= 2]
+    if not nouns:
+        return False
+    thing = re.escape(nouns[-1])
+    return re.search(rf"{_NAMES_IT}[^,，。;；]{{1,24}}?的{thing}|{thing}[^,，。;；]{{0,4}}{_NAMES_IT}", sentence) is not None
 
 
 def asks_reason(question: str) -> bool:

@@ -833,6 +833,8 @@ def test_a_name_asked_is_given_by_a_sentence_that_names_the_thing(tmp_path):
     answered = engine.answer("舞台上骑平衡车的那个机器人叫啥名字?", chunks)
     assert not answered.refused, answered.reason
     assert "Astra" in answered.answer
+    dancer = engine.answer("跟Astra互动的那个舞者叫什么名字?", chunks)  # the sentence names the robot, not the dancer
+    assert dancer.refused
     refused = engine.answer("机器人创新大赛具体是在9月几日举办的?", chunks)
     assert refused.refused and "date" in refused.reason
 
@@ -870,3 +872,30 @@ def test_a_percentage_asked_needs_one_stated():
     measure = asked_measure("去年产业具体涨了百分之多少?")
     assert measure is not None and measure[1] == "百分比"
     assert measure[2].search("同比增长36.9%") and not measure[2].search("产业规模为616亿元,位列全国第七")
+
+
+RANKED = ["对性能先进且成功通过国家大模型备案登记的前十名，给予100万元一次性奖励。",
+          "对经认定的首版次软件产品，对研制企业、应用单位分别一次性给予最高250万元的资金补贴。",
+          "单个企业每年获得奖励累计不超过100万元。"]
+
+
+@pytest.mark.parametrize(("question", "quoting", "kind", "missing"), [
+    ("How much reward does a company get if its large model passes the national filing but ranks 15th?", "前十名",
+     "subject", ["ranks 15th"]),
+    ("How much reward does a large model outside the top ten of the national filing get?", "前十名", "subject",
+     ["outside the top ten"]),
+    ("How much reward does a large model that ranks 3rd in the national filing get?", "前十名", "subject", []),
+    ("对经认定的首版次软件产品，应用单位每年累计最多能获得多少资金补贴?", "250万元", "bound", ["每年"]),
+    ("对经认定的首版次软件产品，应用单位一次性最多能获得多少资金补贴?", "250万元", "bound", []),
+    ("单个企业每年获得的奖励累计最多多少?", "累计不超过", "bound", []),
+])
+def test_a_place_or_a_period_the_sentences_rule_does_not_cover(tmp_path, question, quoting, kind, missing):
+    assert unmet_of(tmp_path, RANKED, question, quoting=quoting, kind=kind) == missing
+
+
+def test_an_english_count_of_people_needs_persons_counted(tmp_path):
+    texts = ["1月19日，数据中心举行年度用户大会，中心用户数量同比增长50%，达到1280家。"]
+    question = "How many people attended the data center's annual user conference?"
+    assert unmet_of(tmp_path, texts, question, quoting="1280家", kind="unit") == ["how many people"]
+    counted = ["1月19日，数据中心举行年度用户大会，共有300名代表参会。"]
+    assert unmet_of(tmp_path / "b", counted, question, quoting="300名", kind="unit") == []

@@ -108,6 +108,7 @@ def unmet(r: Ranking) -> list[Unmet]:
             out.append(Unmet("quantity", f"{num}{mag}{unit}"))
     out.extend(_worded_quantities(amounts, near, years))
     out.extend(_other_bound(r, sent))
+    out.extend(_once_or_yearly(question, sent))
     out.extend(_total_for_each(r, sent))
     out.extend(_count_of_listed_item(r, sent))
     form = asked_form(r.question)
@@ -132,6 +133,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(_chinese_in_english(r, near))
         out.extend(_english_half(r, sent))
         out.extend(_english_negated(r, sent))
+        out.extend(_english_place_outside(r, sent))
         out.extend(_english_modifier(r, sent, chunk))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
@@ -486,6 +488,50 @@ def _denied_threshold(r: Ranking, sent: str) -> list[Unmet]:
     return out
 
 
+# an English question's place in an order ("ranks 15th") or one outside the top ("not in the top ten")
+_EN_PLACE = re.compile(r"\b(?:rank(?:s|ed|ing)?|plac(?:e|es|ed|ing)|finish(?:es|ed|ing)?|comes?|came)\s+(?:only\s+|just\s+)?"
+                       r"(\d+)(?:st|nd|rd|th)\b", re.I)
+_EN_OUTSIDE = re.compile(r"\b(?:outside|not\s+in|not\s+among|out\s+of|beyond)\s+the\s+top\s+(\d+|[a-z]+)\b", re.I)
+_EN_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+_TOP = re.compile(r"前(\d+)[名位强]?")
+
+
+def _english_place_outside(r: Ranking, sent: str) -> list[Unmet]:
+    """A place an English question gives ("ranks 15th", "outside the top ten") that is not among the first places the
+    sentence sets as the condition (前十名给予…): what the sentence grants does not apply."""
+    tops = [int(n) for n in _TOP.findall(in_digits(sent))]
+    if not tops:
+        return []
+    out = []
+    for m in _EN_PLACE.finditer(r.question):
+        if all(int(m.group(1)) > top for top in tops):
+            out.append(Unmet("subject", m.group()))
+    for m in _EN_OUTSIDE.finditer(r.question):
+        word = m.group(1).lower()
+        number = int(word) if word.isdigit() else _EN_NUMBERS.get(word)
+        if number is not None and number in tops:
+            out.append(Unmet("subject", m.group()))
+    return out
+
+
+# an amount asked per year against one granted once (一次性), and the other way round
+_PER_YEAR = re.compile(r"每年|每一年|年均|每年度|年度累计|一年(?:最多|累计|总共|一共|能)|\b(?:per|each|every|a)\s+year\b|\bannual(?:ly)?\b",
+                       re.I)
+_ONE_OFF = re.compile(r"一次性|\bone-(?:off|time)\b|\blump[- ]sum\b", re.I)
+
+
+def _once_or_yearly(question: str, sent: str) -> list[Unmet]:
+    """An amount asked per year (每年累计最多能获得多少, "per year") that the sentence grants once (一次性给予), or one
+    asked as a one-off that the sentence gives per year: another amount."""
+    asked_yearly, asked_once = _PER_YEAR.search(question), _ONE_OFF.search(question)
+    yearly, once = _PER_YEAR.search(sent), _ONE_OFF.search(sent)
+    if asked_yearly and not asked_once and once and not yearly:
+        return [Unmet("bound", asked_yearly.group())]
+    if asked_once and not asked_yearly and yearly and not once:
+        return [Unmet("bound", asked_once.group())]
+    return []
+
+
 _COMPARED = ("同比", "环比")
 _NUM_START = re.compile(r"\d")
 
@@ -833,7 +879,7 @@ def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
             for name, kind, asked, stated, *_ in read_table(BOUNDS_PATH)]
 
 
-_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
+_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:[a-z]+ed\b|did|do|does|are|is|were|was|have|has|had|"
                        r"will|can|could|would|should|in|of|at|for|on)\b|\s*[?.]?$)", re.I)
 
 
@@ -951,6 +997,10 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     return out
 
 
+_PEOPLE = frozenset("people persons attendees participants visitors spectators guests delegates residents".split())
+_COUNT_OF_PEOPLE = re.compile(rf"{_NUMERAL}{_MAGNITUDE}\s*(?:人|名|位|人次)")
+
+
 def _english_count(r: Ranking, near: str) -> list[Unmet]:
     """What an English question counts ("how many AI companies") must be named by the sentence (one of the noun's
     translations), as the Chinese unit check asks 多少家企业 to be stated in 家: a sentence about the industry's size
@@ -959,6 +1009,8 @@ def _english_count(r: Ranking, near: str) -> list[Unmet]:
     if m is None:
         return []
     noun = m.group(2).lower()
+    if noun in _PEOPLE:  # counted in the measure words for persons, which the dictionary's words for people are not
+        return [] if _COUNT_OF_PEOPLE.search(near) else [Unmet("unit", f"how many {(m.group(1) + noun).strip()}")]
     term = next((t for t in r.terms if t.text == noun), None)
     if term is None or not term.variants or any(v in near for v in term.variants):
         return []
