@@ -899,3 +899,9 @@ def test_an_english_count_of_people_needs_persons_counted(tmp_path):
     assert unmet_of(tmp_path, texts, question, quoting="1280家", kind="unit") == ["how many people"]
     counted = ["1月19日，数据中心举行年度用户大会，共有300名代表参会。"]
     assert unmet_of(tmp_path / "b", counted, question, quoting="300名", kind="unit") == []
+
+
+def test_an_english_count_is_of_the_noun_not_an_adverb_after_it(tmp_path):
+    texts = ["1月18日，市经信局等7部门联合印发《若干措施》。"]
+    question = "How many government departments jointly issued the measures on January 18?"
+    assert unmet_of(tmp_path, texts, question, quoting="7部门", kind="unit") == []

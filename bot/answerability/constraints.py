@@ -879,7 +879,7 @@ def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
             for name, kind, asked, stated, *_ in read_table(BOUNDS_PATH)]
 
 
-_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:[a-z]+ed\b|did|do|does|are|is|were|was|have|has|had|"
+_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
                        r"will|can|could|would|should|in|of|at|for|on)\b|\s*[?.]?$)", re.I)
 
 
@@ -997,7 +997,8 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     return out
 
 
-_PEOPLE = frozenset("people persons attendees participants visitors spectators guests delegates residents".split())
+_HOW_MANY_PEOPLE = re.compile(r"\bhow many (?:people|persons|attendees|participants|visitors|spectators|guests|delegates)\b",
+                              re.I)
 _COUNT_OF_PEOPLE = re.compile(rf"{_NUMERAL}{_MAGNITUDE}\s*(?:人|名|位|人次)")
 
 
@@ -1005,12 +1006,14 @@ def _english_count(r: Ranking, near: str) -> list[Unmet]:
     """What an English question counts ("how many AI companies") must be named by the sentence (one of the noun's
     translations), as the Chinese unit check asks 多少家企业 to be stated in 家: a sentence about the industry's size
     does not count its companies."""
-    m = _HOW_MANY.search(unicodedata.normalize("NFKC", r.question))
+    question = unicodedata.normalize("NFKC", r.question)
+    people = _HOW_MANY_PEOPLE.search(question)
+    if people:  # counted in the measure words for persons, which the dictionary's words for people are not
+        return [] if _COUNT_OF_PEOPLE.search(near) else [Unmet("unit", people.group().lower())]
+    m = _HOW_MANY.search(question)
     if m is None:
         return []
     noun = m.group(2).lower()
-    if noun in _PEOPLE:  # counted in the measure words for persons, which the dictionary's words for people are not
-        return [] if _COUNT_OF_PEOPLE.search(near) else [Unmet("unit", f"how many {(m.group(1) + noun).strip()}")]
     term = next((t for t in r.terms if t.text == noun), None)
     if term is None or not term.variants or any(v in near for v in term.variants):
         return []
