@@ -91,6 +91,7 @@ _REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"
 _NAME_ASKED = frozenset({"名字", "姓名", "全名"})
 # ... or a sentence that names the thing asked about in so many words (一台名为X的机器人, 该机器人取名为X)
 _NAMES_IT = r"(?:名为|名叫|叫做|名字叫|取名为?|命名为|昵称为?|代号为)"
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _ASKS_NAME = re.compile(r"叫什么|叫啥|的名字|名字是|叫做什么|名称")
 _ASKS_REASON = re.compile(r"为什么|为何|为啥|原因|缘故|缘由|理由|起因|成因|\bwhy\b|\breasons?\b|\bcaused?\b", re.I)
 _GIVES_REASON = re.compile(r"^[“\"「『]?(?:这|此|之所以)(?:主要|也|正|都|更)?(?:与|和|同|得益于|受益于|源于|归功于|归因于|缘于|是因为|是由于|是得益于|离不开)")
@@ -458,8 +459,11 @@ class ExtractiveAnswerer:
         terms, best = ranking.terms, ranking.best
         holder = constraints.names_office_holder(ranking)
         named = holder or _names_asked_thing(question, best.text)
-        reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)], best,
-                                      cross=ranking.cross)
+        # an English question that writes its Chinese term out ("the pilot zone (试验区)"), which the sentence has: the
+        # English words around it need no translation of their own
+        spelled = ranking.cross and any(run in normalize(best.text) for run in _CJK_RUN.findall(question))
+        reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)
+                                       and not (spelled and t.oov)], best, cross=ranking.cross)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"
         if not reason and ranking.wants_date and not date_form(question).search(best.text):

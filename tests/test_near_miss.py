@@ -744,6 +744,7 @@ EVENTS = ["2020年3月，滨江智能制造园区正式揭牌，由此，该市�
 @pytest.mark.parametrize(("question", "quoting", "missing"), [
     ("该市是哪一年获批建设国家级示范区的?", "揭牌", ["获批建设国家级示范区"]),  # the year is the park's opening
     ("国家级示范区是哪一年获批的?", "揭牌", ["示范区获批"]),
+    ("国家级示范区是哪一年在该市获批建设的?", "揭牌", ["示范区获批建设"]),  # 在该市: where, not what
     ("滨江智能制造园区是什么时候揭牌的?", "揭牌", []),
     ("刘洋是哪年出任数据中心主任的?", "刘洋", ["出任数据中心"]),  # 2023年 dates the storage growth
     ("2023年中心存储规模增长了多少?", "刘洋", []),
@@ -914,3 +915,10 @@ def test_an_english_count_is_of_the_noun_not_an_adverb_after_it(tmp_path):
 def test_a_topic_the_sources_never_name_is_not_what_the_sentence_grants(tmp_path, question, missing):
     texts = ["对经认定的首版次软件产品，按销售合同金额10%的比例，对研制企业一次性给予最高250万元的资金补贴。"]
     assert unmet_of(tmp_path, texts, question, quoting="250万元", kind="subject") == missing
+
+
+def test_an_english_question_that_writes_its_chinese_term_out_needs_no_translation_of_the_words_around_it(tmp_path):
+    engine, chunks = keyword_answerer(["2021年5月，滨江智能制造先导园正式揭牌。"], tmp_path / "bm25")
+    answered = engine.answer("When was the Binjiang smart manufacturing pilot park (滨江智能制造先导园) unveiled?", chunks)
+    assert not answered.refused, answered.reason
+    assert "2021年5月" in answered.answer

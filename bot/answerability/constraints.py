@@ -196,6 +196,8 @@ def _event_words(question: str) -> list[str]:
         return []
     after = next((i for i, s in enumerate(starts) if s >= asked.end()), len(cut))
     predicate = [(w, f) for w, f in itertools.takewhile(lambda wf: wf[1] != "x", cut[after:]) if w not in ("的", "了")]
+    if len(predicate) >= 2 and predicate[0][0] in ("在", "于"):
+        predicate = predicate[2:]  # 是哪一年在杭州获批的: where, not what
     nouns = [i for i, (w, f) in enumerate(predicate) if f[:1] in ("n", "j") and len(w) >= 2]
     words = [w for w, _ in predicate[:nouns[0] if nouns else len(predicate)] if len(w) >= 2 and w not in _LIGHT_VERBS]
     if nouns:
