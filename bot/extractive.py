@@ -462,8 +462,8 @@ class ExtractiveAnswerer:
         # an English question that writes its Chinese term out ("the pilot zone (试验区)"), which the sentence has: the
         # English words around it need no translation of their own
         spelled = ranking.cross and any(run in normalize(best.text) for run in _CJK_RUN.findall(question))
-        reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)
-                                       and not (spelled and t.oov)], best, cross=ranking.cross)
+        reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)], best,
+                                      cross=ranking.cross, vouched=spelled)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"
         if not reason and ranking.wants_date and not date_form(question).search(best.text):
@@ -542,10 +542,12 @@ class ExtractiveAnswerer:
             return Decision([], "", True, "no sentence of the retrieved articles to quote", probability=prob)
         return Decision(claims, "\n".join(parts), False, "", probability=prob)
 
-    def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool) -> str:
+    def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool, vouched: bool = False) -> str:
+        """Why the best sentence cannot answer, or "".  ``vouched``: the question's words the sources do not know
+        need not be there (an English question that writes out the Chinese term the sentence has)."""
         if terms and best.coverage <= 0:
             return "the best sentence contains none of the question's words"
-        must_missing = [t.text for t in terms if t.must and t.text in best.missing]
+        must_missing = [t.text for t in terms if t.must and t.text in best.missing and not (vouched and t.oov)]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"
         if cross and len(terms) >= 2 and len(terms) - len(best.missing) < 2:
