@@ -96,7 +96,6 @@ def unmet(r: Ranking) -> list[Unmet]:
             out.extend(_share_outside_bound(question, sent))
         out.extend(_absent_attribute(r, sent))
         out.extend(_attribute_without_figure(r, sent))
-        out.extend(_unknown_topic(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_ranked_attribute(r, sent))
     out.extend(_other_holder(r))
@@ -126,8 +125,6 @@ def unmet(r: Ranking) -> list[Unmet]:
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
         out.append(Unmet("unit", measure[0] if r.cross else measure[1]))
-    if not r.cross:
-        out.extend(u for u in _province_level(r, sent) if not any(u.text in o.text for o in out))
     if r.cross:
         out.extend(_english_count(r, near))
         out.extend(_english_level(r, sent))
@@ -159,6 +156,8 @@ def unmet(r: Ranking) -> list[Unmet]:
         # named as the question words it (下半年, even when the corpus knows only its piece 半年)
         out.extend(Unmet("subject", word) for t, _, kind, elsewhere, word in swaps(r, detail=True)
                    if kind in SUBJECT_KINDS and (kind != "noun" or elsewhere) and not any(t.text in u.text for u in out))
+        # last, so that a qualifier already named (省级示范园区) is not named again as a level (省级)
+        out.extend(u for u in _province_level(r, sent) if not any(u.text in o.text for o in out))
     return out
 
 
@@ -332,25 +331,6 @@ def _asked_noun(question: str) -> str:
                     return ""
             return ""
     return ""
-
-
-def _unknown_topic(r: Ranking, sent: str) -> list[Unmet]:
-    """A noun among the three words before the asking words (房租 in 房租能补贴多少) that the sources never use
-    (``Term.oov``) and of which the sentence has not one character: the amount the sentence states is for something
-    else.  A paraphrase keeps a character more often than not (奖金 for 奖励 passes).  The first version, every
-    such noun of the asking clause, refused 4 CMRC right answers (fish named only in the passage's title) and an
-    article one (成都的目标是…产值达到多少)."""
-    cut, spots = _asking(r.question)
-    # unknown to the index and to the retrieved text alike (a name the index cut otherwise, 前鼻丝鳗, is in the text)
-    texts = [normalize(c.page_content) for c in r.chunks]
-    oov = {t.text for t in r.terms if t.oov and not any(t.text in text for text in texts)}
-    for i, _ in itertools.islice(spots, 1):
-        start = max((j + 1 for j in range(i) if cut[j][1] == "x"), default=0)
-        for word, flag in cut[max(start, i - 3):i]:  # the asked thing, not the frame (成都的目标是…产值达到多少)
-            if (word in oov and flag.startswith("n") and not flag.startswith(_NAMES) and len(word) >= 2
-                    and is_cjk(word) and not any(ch in sent for ch in word)):
-                return [Unmet("subject", word)]
-    return []
 
 
 def _attribute_without_figure(r: Ranking, sent: str) -> list[Unmet]:
