@@ -91,7 +91,8 @@ _REASONS = frozenset({"原因", "缘故", "缘由", "理由", "起因", "成因"
 _NAME_ASKED = frozenset({"名字", "姓名", "全名"})
 # ... or a sentence that names the thing asked about in so many words (一台名为X的机器人, 该机器人取名为X)
 _NAMES_IT = r"(?:名为|名叫|叫做|名字叫|取名为?|命名为|昵称为?|代号为)"
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+# the English words right before a Chinese term written out in brackets: "the pilot zone (先导区)"
+_SPELLED = re.compile(r"((?:[A-Za-z][A-Za-z'-]*\s+){0,7}[A-Za-z][A-Za-z'-]*)\s*[(（]([\u3400-\u9fff]{2,})[)）]")
 _ASKS_NAME = re.compile(r"叫什么|叫啥|的名字|名字是|叫做什么|名称")
 _ASKS_REASON = re.compile(r"为什么|为何|为啥|原因|缘故|缘由|理由|起因|成因|\bwhy\b|\breasons?\b|\bcaused?\b", re.I)
 _GIVES_REASON = re.compile(r"^[“\"「『]?(?:这|此|之所以)(?:主要|也|正|都|更)?(?:与|和|同|得益于|受益于|源于|归功于|归因于|缘于|是因为|是由于|是得益于|离不开)")
@@ -460,10 +461,12 @@ class ExtractiveAnswerer:
         holder = constraints.names_office_holder(ranking)
         named = holder or _names_asked_thing(question, best.text)
         # an English question that writes its Chinese term out ("the pilot zone (试验区)"), which the sentence has: the
-        # English words around it need no translation of their own
-        spelled = ranking.cross and any(run in normalize(best.text) for run in _CJK_RUN.findall(question))
+        # English words it translates (those right before it) need no translation of their own
+        text = normalize(best.text)
+        vouched = {w.lower() for m in _SPELLED.finditer(question) if normalize(m.group(2)) in text
+                   for w in re.findall(r"[A-Za-z][A-Za-z'-]*", m.group(1))} if ranking.cross else set()
         reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)], best,
-                                      cross=ranking.cross, vouched=spelled)
+                                      cross=ranking.cross, vouched=vouched)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):
             reason = "the question asks for an amount and the best sentence states none"
         if not reason and ranking.wants_date and not date_form(question).search(best.text):
@@ -542,12 +545,13 @@ class ExtractiveAnswerer:
             return Decision([], "", True, "no sentence of the retrieved articles to quote", probability=prob)
         return Decision(claims, "\n".join(parts), False, "", probability=prob)
 
-    def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool, vouched: bool = False) -> str:
-        """Why the best sentence cannot answer, or "".  ``vouched``: the question's words the sources do not know
-        need not be there (an English question that writes out the Chinese term the sentence has)."""
+    def _refusal_reason(self, terms: list[Term], best: Candidate, *, cross: bool,
+                        vouched: set[str] | frozenset[str] = frozenset()) -> str:
+        """Why the best sentence cannot answer, or "".  ``vouched``: English words the sources do not know that need
+        not be there (those an English question translates by writing out the Chinese term the sentence has)."""
         if terms and best.coverage <= 0:
             return "the best sentence contains none of the question's words"
-        must_missing = [t.text for t in terms if t.must and t.text in best.missing and not (vouched and t.oov)]
+        must_missing = [t.text for t in terms if t.must and t.text in best.missing and t.text not in vouched]
         if must_missing:
             return "the question names " + "、".join(must_missing) + ", which the sources do not"
         if cross and len(terms) >= 2 and len(terms) - len(best.missing) < 2:

@@ -914,3 +914,5 @@ def test_an_english_question_that_writes_its_chinese_term_out_needs_no_translati
     answered = engine.answer("When was the Binjiang smart manufacturing pilot park (滨江智能制造先导园) unveiled?", chunks)
     assert not answered.refused, answered.reason
     assert "2021年5月" in answered.answer
+    elsewhere = engine.answer("When was the smart manufacturing pilot park (滨江智能制造先导园) of Wuhan unveiled?", chunks)
+    assert elsewhere.refused and "wuhan" in elsewhere.reason  # a name after the Chinese term is not what it translates
