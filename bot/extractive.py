@@ -463,8 +463,8 @@ class ExtractiveAnswerer:
         # an English question that writes its Chinese term out ("the pilot zone (试验区)"), which the sentence has: the
         # English words it translates (those right before it) need no translation of their own
         text = normalize(best.text)
-        vouched = {w.lower() for m in _SPELLED.finditer(question) if normalize(m.group(2)) in text
-                   for w in re.findall(r"[A-Za-z][A-Za-z'-]*", m.group(1))} if ranking.cross else set()
+        vouched = {w for m in _SPELLED.finditer(question) if normalize(m.group(2)) in text
+                   for w in constraints.english_words(m.group(1))} if ranking.cross else set()
         reason = self._refusal_reason([t for t in terms if not (named and t.text in _NAME_ASKED)], best,
                                       cross=ranking.cross, vouched=vouched)
         if not reason and ranking.wants_number and not _has_new_number(best.text, question):

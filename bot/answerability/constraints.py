@@ -386,6 +386,11 @@ def _absent_names(r: Ranking) -> list[Unmet]:
 _NEGATIONS = ("不是", "并非", "并不是", "没有", "还没有", "还没", "尚未", "没", "未", "无", "非")
 
 
+def _affirmed(sent: str, spots: list[int]) -> bool:
+    """Whether no negation stands just before any of the sentence's ``spots`` (the condition is set, not denied)."""
+    return all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots)
+
+
 def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
     """A condition the question denies that the sentence sets (我是个人，不是企业 — 对…的企业给予; 还没出成果 — 项目成果
     …落地的): what the sentence grants does not apply.  The negation is a word of its own (not the 无 of 无机), not
@@ -418,7 +423,7 @@ def _negated_condition(r: Ranking, sent: str) -> list[Unmet]:
             if not denied:
                 continue
         spots = [m.start() for m in re.finditer(re.escape(denied), sent)]
-        if all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
+        if _affirmed(sent, spots):
             out.append(Unmet("subject", "".join(cut[i:j]) + said + "的情形"))  # 资料未提及“不是企业的情形”
     return out
 
@@ -950,7 +955,7 @@ def _english_negated(r: Ranking, sent: str) -> list[Unmet]:
         if word in _EN_NOT_SKIP or term is None:
             continue
         spots = [k.start() for v in term.variants if len(v) >= 2 for k in re.finditer(re.escape(v), sent)]
-        if spots and all(not any(n in sent[max(0, k - 4):k] for n in _NEGATIONS) for k in spots):
+        if spots and _affirmed(sent, spots):
             out.append(Unmet("subject", m.group()))
     return out
 
@@ -984,7 +989,7 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     qualified = {said for said, _ in pairs}
     # and before the thing asked for, said or not: "what is the validity period" is not answered without 有效期
     asked = asked_for_en(r.question)
-    pairs += [(f"{a} {b}", dictionary_translations(a)) for a, b in itertools.pairwise(_english_words(r.question))
+    pairs += [(f"{a} {b}", dictionary_translations(a)) for a, b in itertools.pairwise(english_words(r.question))
               if b in asked and a in by_text and f"{a} {b}" not in qualified]
     out = []
     for said, forms in pairs:
@@ -1479,7 +1484,7 @@ def _unlisted_kinds(r: Ranking, sent: str) -> list[Unmet]:
     return out
 
 
-def _english_words(question: str) -> list[str]:
+def english_words(question: str) -> list[str]:
     """An English question's words, lower case (hyphenated ones whole: large-model)."""
     return [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]*", question)]
 
@@ -1495,7 +1500,7 @@ def _qualified(r: Ranking) -> list[tuple[tuple[str, ...], str, str]]:
         from bot.crosslingual import dictionary_translations
 
         by_text = {t.text: t for t in r.terms}
-        for a, b in itertools.pairwise(_english_words(r.question)):
+        for a, b in itertools.pairwise(english_words(r.question)):
             head = by_text.get(b)
             if a not in by_text or head is None:
                 continue
