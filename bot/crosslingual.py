@@ -26,7 +26,7 @@ _LOCK = threading.Lock()
 # The parsed dictionary is the same for every engine, so one copy per process; only where
 # an engine keeps the parsed copy on disk (its data folder) is per engine.
 _INDEX: dict[str, tuple[str, ...]] | None = None
-_FORMAT = 3  # bump when the parsing below changes what is indexed
+_FORMAT = 5  # bump when the parsing below changes what is indexed
 _DATA = "cedict_1_0_ts_utf-8_mdbg.txt.gz"
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # Policy and statistics vocabulary that CC-CEDICT glosses differently ("规模: scale; scope"); each entry of
@@ -40,6 +40,8 @@ _CALENDAR = frozenset("january february march april may june july august septemb
 _LINE = re.compile(r"\S+ (\S+) \[[^\]]*\] /(.*)/")
 # another name a gloss gives in brackets: "Mumbai (formerly Bombay)", "Eswatini (formerly Swaziland)"
 _ALTERNATE = re.compile(r"\((?:formerly|aka|also known as|or) \"?([A-Z][A-Za-z'-]+)")
+# an acronym a gloss gives in brackets after the words it abbreviates: "artificial intelligence (AI)"
+_ACRONYM = re.compile(r"((?:[A-Za-z][A-Za-z'-]* )+)\(([A-Z]{2,6})\)")
 _NAME_WORD = re.compile(r"[A-Za-z\u00fc\u00dc][A-Za-z\u00fc\u00dc']*")
 _CJK_WORD = re.compile(r"[\u3400-\u9fff]{2,4}")
 
@@ -128,13 +130,24 @@ def _index_entry(ranked: dict[str, dict[str, int]], simplified: str, glosses: st
                 _put(ranked, first.group(0).lower(), simplified, 1)
         for name in _ALTERNATE.findall(gloss):
             _put(ranked, name.lower(), simplified, 1)
+        for words, acronym in _ACRONYM.findall(gloss):
+            if _initials(words).endswith(acronym.lower()):
+                _put(ranked, acronym.lower(), simplified, 0)
         for part in re.split(r"[;,]", gloss):
             words = _WORD.findall(re.sub(r"\([^)]*\)|\b(to|the|a|an|of)\b", " ", part.lower()))
             if len(words) == 1:
                 _put(ranked, words[0], simplified, 0)
+            elif 3 <= len(words) <= 4 and re.fullmatch(r"[a-z -]+", part.strip().lower()):
+                # a set phrase, as a question writes it with hyphens: "year on year" → year-on-year (同比)
+                _put(ranked, "-".join(part.strip().lower().split()), simplified, 0)
             elif len(words) == 2:
                 for word in words:
                     _put(ranked, word, simplified, 2)
+
+
+def _initials(words: str) -> str:
+    """The first letters of words, small words skipped: "the People's Republic of China" → prc."""
+    return "".join(w[0] for w in words.lower().split() if w not in ("of", "the", "and", "for", "a", "an"))
 
 
 def _put(ranked: dict[str, dict[str, int]], word: str, zh: str, rank: int) -> None:

@@ -390,6 +390,7 @@ class ExtractiveAnswerer:
         reader, trained on whole articles, prefers an article's opening over the item that answers)."""
         if not chunks or not normalize(question):
             return None
+        question = plain_question(question)
         terms = self.terms(question)
         cands = _candidates(chunks)
         if not cands:
@@ -774,6 +775,23 @@ def _match(term: str, text: str) -> float:
         if len(term) == 2 and all(ch in text for ch in term):
             return 0.3
     return 0.0
+
+
+_FIRST_HALF = re.compile(r"(?:前|头)(?:六|6)个月|(?<!\d)1\s*[-–—~～至到]\s*6\s*月(?:份)?")
+_SECOND_HALF = re.compile(r"(?:后|最后)(?:六|6)个月|(?<!\d)7\s*[-–—~～至到]\s*12\s*月(?:份)?")
+# 好多 asks 多少 in south-western Mandarin (能拿好多钱): so read in a question with no other question word
+_HOW_MUCH_SW = re.compile(r"好多")
+_OTHER_WH = re.compile(r"多少|几[个项家名位次年月天岁号点]|什么|啥|哪|谁|怎么|怎样|如何|多大|多高|多长|多久|为何|为什么")
+
+
+def plain_question(question: str) -> str:
+    """The question in the words the sources would use where its own are a dialect's or a calendar's: 前六个月 and
+    1-6月 are 上半年, 后六个月 and 7-12月 下半年 (jieba cuts 2023年前六个月 as 年前 / 六个月, and 六个 would read
+    as a count); 好多 with no other question word is 多少."""
+    question = _SECOND_HALF.sub("下半年", _FIRST_HALF.sub("上半年", question))
+    if is_cjk(question) and not _OTHER_WH.search(question):
+        question = _HOW_MUCH_SW.sub("多少", question)
+    return question
 
 
 class ExtractiveEngine(AnswerEngine):

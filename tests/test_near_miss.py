@@ -889,6 +889,9 @@ RANKED = ["对性能先进且成功通过国家大模型备案登记的前十名
     ("对经认定的首版次软件产品，应用单位每年累计最多能获得多少资金补贴?", "250万元", "bound", ["每年"]),
     ("对经认定的首版次软件产品，应用单位一次性最多能获得多少资金补贴?", "250万元", "bound", []),
     ("单个企业每年获得的奖励累计最多多少?", "累计不超过", "bound", []),
+    ("在国家大模型备案登记中排第十一至第二十名的企业能获得多少奖励?", "前十名", "subject", ["排第十一至第二十名的情形"]),
+    ("通过国家大模型备案登记且排第15名的能获得多少奖励?", "前十名", "subject", ["排第15名的情形"]),
+    ("通过国家大模型备案登记排第3名的企业能获得多少奖励?", "前十名", "subject", []),
 ])
 def test_a_place_or_a_period_the_sentences_rule_does_not_cover(tmp_path, question, quoting, kind, missing):
     assert unmet_of(tmp_path, RANKED, question, quoting=quoting, kind=kind) == missing
@@ -916,3 +919,73 @@ def test_an_english_question_that_writes_its_chinese_term_out_needs_no_translati
     assert "2021年5月" in answered.answer
     elsewhere = engine.answer("When was the smart manufacturing pilot park (滨江智能制造先导园) of Wuhan unveiled?", chunks)
     assert elsewhere.refused and "wuhan" in elsewhere.reason  # a name after the Chinese term is not what it translates
+
+
+ACRONYM = ["2022年全市AI产业规模为300亿元。",
+           "2023年上半年全市区块链产业产值12亿元，同比增长40%。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("2023年上半年全市AI产业同比增长多少?", ["AI产业"]),  # 区块链产业's growth
+    ("By how much did the city's AI industry grow year on year in the first half of 2023?", ["AI industry"]),
+    ("2023年上半年全市区块链产业同比增长多少?", []),
+])
+def test_an_acronym_qualifier_is_not_met_by_another_things_figure(tmp_path, question, missing):
+    assert unmet_of(tmp_path, ACRONYM, question, quoting="区块链", kind="subject") == missing
+
+
+def test_an_acronym_a_gloss_gives_and_a_set_phrase_are_translated():
+    from bot.crosslingual import dictionary_translations
+
+    assert "人工智能" in dictionary_translations("ai")  # "artificial intelligence (AI)"
+    assert "国内生产总值" in dictionary_translations("gdp")
+    assert "同比" in dictionary_translations("year-on-year")  # "year on year"
+    assert not dictionary_translations("tcm-kidney")  # "(TCM)" before another word's gloss names no headword
+
+
+def test_a_share_that_meets_the_bound_is_not_another_number(tmp_path):
+    question = "软件业务占了五成以上，核心团队能拿多少支持?"
+    assert unmet_of(tmp_path, THRESHOLDS, question, quoting="50%以上", kind="subject") == []
+    assert unmet_of(tmp_path / "b", THRESHOLDS, question, quoting="50%以上", kind="bound") == []
+
+
+def test_a_final_particle_after_a_question_word_is_no_yes_no_question(tmp_path):
+    from bot.answerability.constraints import asks_yes_no
+
+    assert asks_yes_no("口头变更有效吗?") and asks_yes_no("能不能拿到补贴?")
+    assert not asks_yes_no("核心团队能拿多少支持嘛?") and not asks_yes_no("能领好多钱嘛?")
+    question = "我们软件业务只占了三成，核心团队能拿多少支持嘛?"  # so the share is read as for any other question
+    assert unmet_of(tmp_path, THRESHOLDS, question, quoting="50%以上", kind="bound") == ["三成的情形"]
+
+
+def test_a_half_year_and_a_dialects_how_much_are_read_as_the_sources_write_them(tmp_path):
+    from bot.extractive import plain_question
+
+    assert plain_question("2023年前六个月产值多少?") == "2023年上半年产值多少?"
+    assert plain_question("2023年7-12月产值多少?") == "2023年下半年产值多少?"
+    assert plain_question("能拿好多钱嘛?") == "能拿多少钱嘛?"
+    assert plain_question("好多企业拿了哪种补贴?") == "好多企业拿了哪种补贴?"  # another question word: 好多 is "many"
+    engine, chunks = keyword_answerer(["2023年上半年全市软件产业规模达424亿元，同比增长12%。"], tmp_path / "bm25")
+    decision = engine.answer("2023年前六个月全市软件产业规模达到多少?", chunks)
+    assert not decision.refused and "424亿元" in decision.answer, decision.reason
+
+
+def test_one_as_the_first_is_no_amount_for_each(tmp_path):
+    texts = ["本市在全国首创“数据券”，每年发放总额不超过500万元。"]
+    first = "听说本市数据券是全国头一个搞的，一年总共发多少?"
+    assert unmet_of(tmp_path, texts, first, quoting="500万元", kind="subject") == []
+    each = "一家企业一年能领多少数据券?"
+    assert unmet_of(tmp_path / "b", texts, each, quoting="500万元", kind="subject") == ["一家企业"]
+
+
+def test_a_change_asked_of_a_figure_the_sentence_lacks_is_not_met(tmp_path):
+    texts = ["大会上，中心用户数量同比增长50%，达到1280家。", "对新获评的企业，政府给予30万元奖励。"]
+    changed = unmet_of(tmp_path, texts, "用户涨了50%，那中心的营业收入涨了多少?", quoting="1280家", kind="subject")
+    assert changed and "营业" in changed[0]
+    assert unmet_of(tmp_path / "b", texts, "新获评的企业政府给多少奖励?", quoting="30万元", kind="subject") == []
+
+
+def test_an_english_count_is_of_the_noun_before_a_preposition(tmp_path):
+    texts = ["中心服务范围覆盖全省45座城市。"]
+    question = "How many cities across the province does the center serve?"
+    assert unmet_of(tmp_path, texts, question, quoting="45座", kind="unit") == []

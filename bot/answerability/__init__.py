@@ -196,10 +196,12 @@ def _counterparts(anchor: str, side: int, sentence: str, swords: list[tuple[str,
 
 
 def _same_number(a: str, b: str) -> bool:
-    """第八 and 第8名 state one number (the digits of both, Chinese numerals read)."""
-    from bot.answerability.constraints import in_digits
+    """第八 and 第8名 state one number (the digits of both, Chinese numerals read); so do 六成 and 60%."""
+    from bot.answerability.constraints import in_digits, shares
 
     first, second = (re.sub(r"\D", "", in_digits(w)) for w in (a, b))
+    if first and first != second and (share := shares(a) or shares(b)):
+        return share == (second if shares(a) else first)  # 六成 and 60%
     return bool(first) and first == second
 
 
@@ -228,6 +230,7 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
     With ``detail``, each as (term, the sentence's word, kind, whether the retrieved passages use the question's word
     elsewhere, the question's word — which the term may be only a piece of: 半年 of 下半年).
     """
+    from bot.answerability.constraints import meets_share_bound, shares
     from bot.extractive import _asked_for, _pos_cut, _term_match
 
     if r.cross:
@@ -259,6 +262,8 @@ def swaps(r: Ranking, *, detail: bool = False) -> list:
                     or (_counterparts(wider, side, sentence, swords) if wider else []))
             other = next((w for w, f in near if _kind(w, f) == kind and w not in question and word not in w
                           and w not in word and not _same_number(word, w)), None)
+            if other is not None and shares(word) and meets_share_bound(word, sentence):
+                other = None  # 七成 where the sentence sets 60%以上: the share meets the bound (the bound check reads it)
             if other is not None:
                 if all(t[0] is not term for t in out):
                     if detail:

@@ -65,6 +65,58 @@ class Unmet:
     text: str  # as the question says it, e.g. 地方标准, 2022年, 20亿元
 
 
+def _qualifies(words: list[tuple[str, str, int]], i: int) -> bool:
+    """Whether the word before ``words[i]`` qualifies it: a noun (区块链, which jieba may cut to 区块 / 链) or a verb
+    of two characters or more (应用), not a time, place or number."""
+    from bot.answerability import _kind
+
+    if i == 0:
+        return False
+    word, flag, _ = words[i - 1]
+    if len(word) < 2 and flag.startswith("n") and i >= 2:
+        word, flag = words[i - 2][0] + word, words[i - 2][1]
+    return len(word) >= 2 and flag.startswith(("n", "v")) and _kind(word, flag) not in ("time", "place", "number")
+
+
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z][A-Z0-9]+(?![A-Za-z])")
+
+
+def _acronym_other_qualifier(r: Ranking, sent: str) -> list[Unmet]:
+    """A question's acronym qualifier that the sources use themselves (AI产业, "AI industry") on a noun the sentence
+    states only right after another qualifier, a noun or verb (区块链产业, 卫星应用产业), while the sentence never
+    states the acronym nor any of its dictionary translations (人工智能): the figure is the other thing's, as the
+    Chinese swap check reads 区块链产业 against 人工智能产业 (it aligns Chinese words only).  A noun after a time or place
+    (上半年产业规模) takes its qualifier from the sentence before, and is left alone.  Only an acronym: an ordinary
+    English word the sources happen to use ("public", "restaurant") or a translated one may be worded otherwise
+    (CMRC part 2 in English: those refused 11 right answers for 3 wrong ones; docs/answerability.md)."""
+    from bot.answerability import BREAK, _words
+    from bot.crosslingual import dictionary_translations
+
+    acronyms = {w.lower(): w for w in _ACRONYM.findall(r.question)}
+    if not acronyms:
+        return []
+    by_text = {t.text: t for t in r.terms}
+    if r.cross:
+        pairs = [(a, by_text[b].variants, f"{a} {b}") for a, b in itertools.pairwise(english_words(r.question))
+                 if b in by_text]
+    else:
+        qwords = _words(unicodedata.normalize("NFKC", r.question).lower())
+        pairs = [(a, (b,), f"{a}{b}") for (a, _, _), (b, fb, _) in itertools.pairwise(qwords)
+                 if fb != BREAK and len(b) >= 2 and b in by_text]
+    swords = _words(unicodedata.normalize("NFKC", r.best.text).lower())
+    out = []
+    for a, heads, said in pairs:
+        qualifier = by_text.get(a)
+        if a not in acronyms or qualifier is None or qualifier.oov or qualifier.variants:
+            continue
+        if any(f in sent for f in (a, *(z for z in dictionary_translations(a) if len(z) >= 2))):
+            continue
+        spots = [i for i, (w, _, _) in enumerate(swords) if w in heads]
+        if spots and all(_qualifies(swords, i) for i in spots):
+            out.append(Unmet("subject", said.replace(a, acronyms[a], 1)))
+    return out
+
+
 def unmet(r: Ranking) -> list[Unmet]:
     """The question's constraints that ``r.best`` (with its heading and previous sentence) fails."""
     sent = normalize(r.best.text)
@@ -93,12 +145,14 @@ def unmet(r: Ranking) -> list[Unmet]:
         if not asks_yes_no(r.question):  # 不是继承人…可以继承遗产吗: the denial is what is asked about
             out.extend(_negated_condition(r, sent))
             out.extend(_denied_threshold(r, sent))
+            out.extend(_place_outside(r, sent))
             out.extend(_share_outside_bound(question, sent))
         out.extend(_absent_attribute(r, sent))
         out.extend(_attribute_without_figure(r, sent))
     out.extend(_ranked_elsewhere(r, sent))
     out.extend(_ranked_attribute(r, sent))
     out.extend(_other_holder(r))
+    out.extend(_acronym_other_qualifier(r, sent))
     amounts = _GE_MAGNITUDE.sub(r"\1\2", question)  # 3个亿 is 3亿, not three of something
     for num, mag, unit in _QUANTITY.findall(amounts):
         if num in years or (not mag and not unit):
@@ -279,6 +333,10 @@ def asked_attribute(question: str, *, when_where: bool = False) -> str:
     return ""
 
 
+# a change asked of a noun's figure: the verbs of rise and fall, right before the asking words (涨了多少, 下降了几成)
+_CHANGE_ASKED = re.compile(r"(?:涨|增长|增加|提高|提升|上涨|上升|下降|下跌|减少|降低|降|跌|增)(?:了|幅)?(?:多少|几|百分之几|好多)")
+
+
 def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
     """What the question asks of its subject, a common noun (存储规模 in 数据中心的存储规模是多少), of which the
     sentence has not one character: it states some other figure (用户数量800家).  A paraphrase keeps a character
@@ -287,7 +345,9 @@ def _absent_attribute(r: Ranking, sent: str) -> list[Unmet]:
     from bot.extractive import _pos_cut
 
     question = unicodedata.normalize("NFKC", r.question).lower()
-    attribute = asked_attribute(question, when_where=True)
+    # or the noun whose change is asked (收入 in 收入涨了多少); not the doer of another verb (政府给多少)
+    attribute = asked_attribute(question, when_where=True) or (_asked_noun(question) if _CHANGE_ASKED.search(question)
+                                                               else "")
     cut = [(w.strip(), f) for w, f in _pos_cut(question)]
     flags = dict(cut)
     if not attribute or flags.get(attribute) != "n" or any(ch in sent for ch in attribute):
@@ -453,6 +513,14 @@ def _percent(share: str) -> float:
     return float(in_digits(share.removeprefix("百分之")).rstrip("% "))
 
 
+def shares(word: str) -> str:
+    """A share written in words as its percentage's digits (六成 → "60", 一半 → "50"); "" for any other word."""
+    if not _SHARE.fullmatch(word):
+        return ""
+    value = _percent(word)
+    return str(int(value)) if value == int(value) else str(value)
+
+
 def _percent_bounds(sent: str) -> list[tuple[float, bool]]:
     """The bounds the sentence sets on a share: (60.0, True) for 60%以上, (30.0, False) for 不超过30%."""
     out = []
@@ -501,6 +569,26 @@ _EN_PLACE = re.compile(r"\b(?:rank(?:s|ed|ing)?|plac(?:e|es|ed|ing)|finish(?:es|
 _EN_OUTSIDE = re.compile(r"\b(?:outside|not\s+in|not\s+among|out\s+of|beyond)\s+the\s+top\s+(\d+|[a-z]+)\b", re.I)
 _EN_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
 _TOP = re.compile(r"前(\d+)[名位强]?")
+
+
+# a place in an order a Chinese question gives: 排第十五名, 位列第12位, 第十一至第二十名
+_ZH_PLACE = re.compile(rf"(?:排名|排在|排|位列|名列|位居|列)?第({_ORDER_NUMBER})(?:\s*(?:至|到|~|-|—)\s*第?({_ORDER_NUMBER}))?\s*[名位]")
+
+
+def _place_outside(r: Ranking, sent: str) -> list[Unmet]:
+    """A place a Chinese question gives (排第十五名, 第十一至第二十名) that is not among the first places the sentence
+    sets as the condition (前十名给予…): what the sentence grants does not apply; the twin of
+    ``_english_place_outside``."""
+    tops = [int(n) for n in _TOP.findall(in_digits(sent))]
+    if not tops:
+        return []
+    question = unicodedata.normalize("NFKC", r.question)
+    out = []
+    for m in _ZH_PLACE.finditer(question):
+        first = in_digits(m.group(1))
+        if first.isdigit() and all(int(first) > top for top in tops):
+            out.append(Unmet("subject", f"{m.group()}的情形"))
+    return out
 
 
 def _english_place_outside(r: Ranking, sent: str) -> list[Unmet]:
@@ -887,7 +975,8 @@ def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
 
 
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
-                       r"will|can|could|would|should|in|of|at|for|on)\b|\s*[?.]?$)", re.I)
+                       r"will|can|could|would|should|in|of|at|for|on|across|from|with|around|throughout|within|among|"
+                       r"under|over|by|to|that|which|who)\b|\s*[?.]?$)", re.I)
 
 
 # The levels of government in English (the PRC's administrative hierarchy, as the Chinese level words of
@@ -1063,7 +1152,7 @@ def _count_of_listed_item(r: Ranking, sent: str) -> list[Unmet]:
 
 # an amount asked for each one of something (每家企业, 单个项目, 一家企业每年最多); a sentence that gives a total
 _EACH_UNIT = "家|个|名|位|项|户|所|张|份|笔|件|台|套"
-_EACH = re.compile(rf"(?:(?:每一?|单个)(?:{_EACH_UNIT})?|一(?:{_EACH_UNIT}))(?![年月日天周次])([\u4e00-\u9fff]{{2}})")
+_EACH = re.compile(rf"(?:(?:每一?|单个)(?:{_EACH_UNIT})?|(?<![头第唯其这那哪任另同])一(?:{_EACH_UNIT}))(?![年月日天周次])([\u4e00-\u9fff]{{2}})")
 # the same in English: "a single company", "each company", "per company" (not "per year": a period is no one of them)
 _EACH_EN = re.compile(r"\b(?:a single|each|per|every|one)\s+(?!(?:year|month|day|week|time)s?\b)([a-z][a-z-]+)", re.I)
 _TOTAL = re.compile(r"总额|总量|总计|合计|总共|共计|总规模")
@@ -1176,10 +1265,19 @@ def _content_words(text: str) -> set[str]:
 _YES_NO = re.compile(r"[吗嘛][?？!！。\s]*$|是否|能否|可否|可不可以|能不能|会不会|是不是|有没有|要不要|算不算|行不行")
 
 
+_PARTICLE = re.compile(r"[吗嘛][?？!！。\s]*$")
+# a question word: with one, a final 吗 or 嘛 is a particle (能拿多少钱嘛), not a yes-or-no question (好多: 多少 in
+# south-western Mandarin)
+_WH = re.compile(r"多少|好多|几[个项家名位次年月天岁号点]|什么|啥|哪|谁|怎么|怎样|如何|多大|多高|多长|多久|多重|为何|为什么")
+
+
 def asks_yes_no(question: str) -> bool:
     """A yes-or-no question (有效吗, 是否, 能不能): a sentence stating the opposite, or the case the question denies,
-    answers it."""
-    return bool(_YES_NO.search(unicodedata.normalize("NFKC", question)))
+    answers it.  A final 吗 or 嘛 after a question word (能领多少钱嘛) is a particle."""
+    question = unicodedata.normalize("NFKC", question)
+    if _PARTICLE.search(question) and _WH.search(question):
+        question = _PARTICLE.sub("", question)
+    return bool(_YES_NO.search(question))
 
 
 def _opposite_words(r: Ranking, sent: str) -> list[Unmet]:
