@@ -989,3 +989,27 @@ def test_an_english_count_is_of_the_noun_before_a_preposition(tmp_path):
     texts = ["中心服务范围覆盖全省45座城市。"]
     question = "How many cities across the province does the center serve?"
     assert unmet_of(tmp_path, texts, question, quoting="45座", kind="unit") == []
+
+
+QUALIFIED = ["2022年全市大数据产业规模为800亿元。",
+             "截至2023年11月，全市共有人工智能企业800家，产业规模600亿元。",
+             "2022年全市人工智能产业规模500亿元。"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("截至2023年11月全市大数据产业规模是多少?", ["大数据产业"]),  # the 2023 figure is the AI industry's
+    ("截至2023年11月全市人工智能产业规模是多少?", []),
+])
+def test_a_qualifier_the_passages_use_is_not_met_by_another_ones_figure(tmp_path, question, missing):
+    assert unmet_of(tmp_path, QUALIFIED, question, quoting="600亿元", kind="subject") == missing
+
+
+@pytest.mark.parametrize(("question", "quoting", "missing"), [
+    ("目前全市有多少个人工智能应用场景?", "力争", ["目前的情况"]),  # a goal for 2027 states no present figure
+    ("How many AI application scenarios does the city have at present?", "力争", ["the present figure"]),
+    ("到2027年全市人工智能应用场景数量力争达到多少?", "力争", []),
+    ("目前全市共有人工智能企业多少家?", "截至", []),  # where things stand
+])
+def test_a_goal_does_not_answer_what_there_is_now(tmp_path, question, quoting, missing):
+    texts = ["力争到2027年，全市人工智能应用场景数量达到200个以上。", "截至2024年6月，全市共有人工智能企业900家。"]
+    assert unmet_of(tmp_path, texts, question, quoting=quoting, kind="subject") == missing

@@ -81,6 +81,71 @@ def _qualifies(words: list[tuple[str, str, int]], i: int) -> bool:
 _ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z][A-Z0-9]+(?![A-Za-z])")
 
 
+def _qualified_words(text: str) -> list[tuple[str, str, int]]:
+    """Content words with their jieba tags and offsets, a one-character adjective or noun joined to the noun right
+    after it (大 / 数据 → 大数据) and clause breaks kept."""
+    from bot.answerability import _words
+
+    out: list[tuple[str, str, int]] = []
+    for word, flag, at in _words(text):
+        if out and len(out[-1][0]) == 1 and out[-1][1].startswith(("a", "n")) and out[-1][2] + 1 == at and flag.startswith("n"):
+            out[-1] = (out[-1][0] + word, flag, out[-1][2])
+        else:
+            out.append((word, flag, at))
+    return out
+
+
+def _noun_pairs(words: list[tuple[str, str, int]]) -> Iterator[tuple[str, str, str]]:
+    """(qualifier, its tag, noun) for each noun written right after another content word (大数据产业)."""
+    for (m, fm, at), (h, fh, bt) in itertools.pairwise(words):
+        if at + len(m) == bt and len(m) >= 2 and len(h) >= 2 and fh.startswith("n"):
+            yield m, fm, h
+
+
+_WH_BEFORE = re.compile(r"(?:哪|什么|何|啥|几)[一个些种类家所位项门]?$")
+
+
+def _qualifier_of_another(r: Ranking, sent: str, near: str) -> list[Unmet]:
+    """A qualifier of a noun the question names (大数据 of 大数据产业规模) that the sentence, its heading and the
+    sentence before never state, where the sentence states the noun and a word the retrieved passages put right
+    before that noun themselves (人工智能, of their 人工智能产业): the figure is the other one's (…人工智能企业835家，
+    产业规模690亿元).  Which words qualify the noun is read from the passages, not from a list.  A kind the question
+    asks (哪个学校的校长, 什么类型的小说) is not a qualifier it sets."""
+    from bot.answerability import _kind
+
+    question = unicodedata.normalize("NFKC", r.question).lower()
+    near = near.lower()
+    pairs = [(m, h) for m, fm, h in _noun_pairs(_qualified_words(question))
+             if is_cjk(m) and _kind(m, fm) == "noun" and m not in near and h in sent
+             and not _WH_BEFORE.search(question[: question.find(m + h)])]
+    if not pairs:
+        return []
+    passages = [_qualified_words(normalize(c.page_content).lower()) for c in r.chunks]
+    out = []
+    for m, h in pairs:
+        others = {w for words in passages for w, f, x in _noun_pairs(words)
+                  if x == h and _kind(w, f) == "noun" and w not in question and m not in w}
+        if any(w in sent for w in others):
+            out.append(Unmet("subject", m + h))
+    return out
+
+
+# the present asked (目前有多少, "at present") against a figure the sentence sets only as a goal (力争到2025年达到…)
+_PRESENT = re.compile(r"目前|现在|现有|当前|如今|眼下|至今|迄今|截至目前|\b(?:at present|currently|now|so far|to date|"
+                      r"presently|today|as of now)\b", re.I)
+_GOAL = re.compile(r"力争|目标|剑指|计划|预计|预期|争取|规划|有望|将达到|将突破|到20\d\d年")
+_STATED = re.compile(r"目前|现有|截至|已经|已有|已达|现已|共有|当前")
+
+
+def _goal_for_present(question: str, sent: str) -> list[Unmet]:
+    """What there is now (目前有多少个场景, "how many … at present") is not answered by a figure the sentence sets
+    only as a goal (剑指2025年…场景数量达到100个以上): a plan states no present state.  A sentence that also states
+    where things stand (截至…, 目前…, 已…) may answer it."""
+    if not _PRESENT.search(question) or not _GOAL.search(sent) or _STATED.search(sent):
+        return []
+    return [Unmet("subject", "the present figure" if not is_cjk(question) else "目前的情况")]
+
+
 def _acronym_other_qualifier(r: Ranking, sent: str) -> list[Unmet]:
     """A question's acronym qualifier that the sources use themselves (AI产业, "AI industry") on a noun the sentence
     states only right after another qualifier, a noun or verb (区块链产业, 卫星应用产业), while the sentence never
@@ -163,6 +228,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     out.extend(_worded_quantities(amounts, near, years))
     out.extend(_other_bound(r, sent))
     out.extend(_once_or_yearly(question, sent))
+    out.extend(_goal_for_present(r.question, sent))
     out.extend(_total_for_each(r, sent))
     out.extend(_count_of_listed_item(r, sent))
     form = asked_form(r.question)
@@ -204,6 +270,8 @@ def unmet(r: Ranking) -> list[Unmet]:
             out.extend(u for u in _opposite_words(r, sent) if not any(u.text in o.text or o.text in u.text for o in out))
 
         out.extend(u for u in _modifiers(r, sent, near) if not any(u.text in o.text for o in out))
+        out.extend(u for u in _qualifier_of_another(r, sent, near) if not any(u.text in o.text or o.text in u.text
+                                                                              for o in out))
         # the sentence names another of the kind the question asks about: 企业 where 高校 was asked.  A common
         # noun counts only when the retrieved passages use the question's word elsewhere (else it is more often
         # a paraphrase: 公司 for 企业); measured on CMRC part 1 with its near-miss variants (docs/answerability.md)
