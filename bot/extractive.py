@@ -279,8 +279,10 @@ class ExtractiveAnswerer:
             # An office (董事长) the corpus never names likewise: no sentence of it says who holds it (fires on none
             # of the 3,519 CMRC and RGB questions, whose offices their passages name)
             office = flag.startswith("n") and _TITLE.search(word) is not None
-            must = (word.isdigit() and len(word) >= 2) or (oov and (flag.startswith(_PROPER) or word in asked_for
-                                                                    or word in listed or office))
+            # a total or number asked (总数, 总量, 数目, 个数) is no thing the sources must name: a number answers it
+            quantity = re.fullmatch(r"总[数量额]|数[目量]|个数", word) is not None
+            must = (word.isdigit() and len(word) >= 2) or (oov and not quantity and (
+                flag.startswith(_PROPER) or word in asked_for or word in listed or office))
             if word in asked_for:
                 weight *= 2
             must = must and not one

@@ -1013,3 +1013,20 @@ def test_a_qualifier_the_passages_use_is_not_met_by_another_ones_figure(tmp_path
 def test_a_goal_does_not_answer_what_there_is_now(tmp_path, question, quoting, missing):
     texts = ["力争到2027年，全市人工智能应用场景数量达到200个以上。", "截至2024年6月，全市共有人工智能企业900家。"]
     assert unmet_of(tmp_path, texts, question, quoting=quoting, kind="subject") == missing
+
+
+def test_an_english_count_needs_a_number_that_counts(tmp_path):
+    texts = ["本市2023年首创“数据券”，每年发放总额不超过500万元，让企业享受数据服务。",
+             "截至2023年底，全市共有120家企业领取了数据券。"]
+    money = "How many companies received data vouchers under the yearly budget of the city?"
+    assert unmet_of(tmp_path, texts[:1], money, quoting="500万元", kind="unit") == ["how many companies"]
+    counted = "How many companies received data vouchers by the end of 2023?"
+    assert unmet_of(tmp_path / "b", texts, counted, quoting="120家", kind="unit") == []
+
+
+def test_a_total_asked_need_not_be_named_by_the_sources(tmp_path):
+    engine, _chunks = keyword_answerer(["截至2023年11月，全市共有软件企业2300家。"], tmp_path / "bm25")
+    total = next(t for t in engine.terms("截至2023年11月全市软件企业总数是多少?") if t.text == "总数")
+    assert not total.must  # a number answers it
+    face = next(t for t in engine.terms("单张数据券的面额是多少?") if t.text == "面额")
+    assert face.must  # an attribute the sources never name is still a reason to refuse

@@ -1042,9 +1042,10 @@ def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
             for name, kind, asked, stated, *_ in read_table(BOUNDS_PATH)]
 
 
-_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)([a-z][a-z'-]*)(?= (?:did|do|does|are|is|were|was|have|has|had|"
+_HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)((?![a-z]+ly\b)[a-z][a-z'-]*)(?= (?:[a-z]+ly )?(?:did|do|does|are|is|were|was|have|has|had|"
                        r"will|can|could|would|should|in|of|at|for|on|across|from|with|around|throughout|within|among|"
-                       r"under|over|by|to|that|which|who)\b|\s*[?.]?$)", re.I)
+                       r"under|over|by|to|that|which|who|[a-z]+ed|receive|get|use|take|apply|join|attend|win|hold|serve)\b"
+                       r"|\s*[?.]?$)", re.I)
 
 
 # The levels of government in English (the PRC's administrative hierarchy, as the Chinese level words of
@@ -1166,6 +1167,12 @@ _HOW_MANY_PEOPLE = re.compile(r"\bhow many (?:people|persons|attendees|participa
 _COUNT_OF_PEOPLE = re.compile(rf"{_NUMERAL}{_MAGNITUDE}\s*(?:人|名|位|人次)")
 
 
+# a number that counts: one not followed by a currency, a percentage or a date's unit (835家, 7部门, 45座, 三方面)
+_COUNT_STATED = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?{_MAGNITUDE}\s*(?![\d.,]|[万亿千百]*\s*(?:元|块|美元|%|％|年|月|日|号|点|时))|[一二三四五六七八九十两]+[个项家名位座方类种条批]")
+# what "how many" may count in money, shares or time themselves
+_NOT_COUNTED = frozenset("yuan dollars euros percent percentage years months days times".split())
+
+
 def _english_count(r: Ranking, near: str) -> list[Unmet]:
     """What an English question counts ("how many AI companies") must be named by the sentence (one of the noun's
     translations), as the Chinese unit check asks 多少家企业 to be stated in 家: a sentence about the industry's size
@@ -1178,10 +1185,13 @@ def _english_count(r: Ranking, near: str) -> list[Unmet]:
     if m is None:
         return []
     noun = m.group(2).lower()
+    said = f"how many {(m.group(1) + m.group(2)).strip()}"
+    if noun not in _NOT_COUNTED and not _COUNT_STATED.search(normalize(r.best.text)):
+        return [Unmet("unit", said)]  # "how many companies" is not answered by 1000万元 or a date alone
     term = next((t for t in r.terms if t.text == noun), None)
     if term is None or not term.variants or any(v in near for v in term.variants):
         return []
-    return [Unmet("unit", f"how many {(m.group(1) + m.group(2)).strip()}")]
+    return [Unmet("unit", said)]
 
 
 # an item of an enumeration: the text between list commas (、), or joined to the last by 以及/和/及/与
