@@ -329,6 +329,7 @@ class ExtractiveAnswerer:
 
     def _cross_terms(self, question: str) -> list[Term]:
         """English words become terms matched by their dictionary translations."""
+        from bot.answerability.constraints import bounds
         from bot.crosslingual import dictionary_translations, proper_names, romanised_names, translate
 
         known = lambda zh: self._idf(zh) > 0
@@ -357,8 +358,10 @@ class ExtractiveAnswerer:
                 terms.append(Term(low, max(self._idf(z) for z in zh), False, False, tuple(zh)))
             elif dictionary_translations(word, cache_dir=self.dictionary_dir):
                 # a place or person the dictionary knows but the corpus never mentions is
-                # a reason to refuse; another word the corpus lacks only lowers coverage
-                must = low in names or low in asked
+                # a reason to refuse; another word the corpus lacks only lowers coverage.  A bound asked ("the
+                # annual cap", "the maximum") is read by the bound check against the sentence's (累计不超过), not
+                # looked for as a word
+                must = (low in names or low in asked) and not any(ask.fullmatch(low) for _, _, ask, _ in bounds())
                 terms.append(Term(low, 0.0 if must else -1.0, must, True))
             elif not word.islower() or len(low) >= 6:
                 # unknown to the dictionary too (biotech, Wesco): kept, as a Chinese question keeps a word the corpus

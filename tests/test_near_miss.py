@@ -889,6 +889,9 @@ RANKED = ["对性能先进且成功通过国家大模型备案登记的前十名
     ("对经认定的首版次软件产品，应用单位每年累计最多能获得多少资金补贴?", "250万元", "bound", ["每年"]),
     ("对经认定的首版次软件产品，应用单位一次性最多能获得多少资金补贴?", "250万元", "bound", []),
     ("单个企业每年获得的奖励累计最多多少?", "累计不超过", "bound", []),
+    ("Over the whole life of the measures, what is the most a single company can receive in rewards?", "累计不超过",
+     "bound", ["over the whole life"]),  # the sentence caps each year
+    ("几年加起来单个企业最多能获得多少奖励?", "累计不超过", "bound", ["几年加起来"]),
     ("在国家大模型备案登记中排第十一至第二十名的企业能获得多少奖励?", "前十名", "subject", ["排第十一至第二十名的情形"]),
     ("通过国家大模型备案登记且排第15名的能获得多少奖励?", "前十名", "subject", ["排第15名的情形"]),
     ("通过国家大模型备案登记排第3名的企业能获得多少奖励?", "前十名", "subject", []),
@@ -1030,3 +1033,11 @@ def test_a_total_asked_need_not_be_named_by_the_sources(tmp_path):
     assert not total.must  # a number answers it
     face = next(t for t in engine.terms("单张数据券的面额是多少?") if t.text == "面额")
     assert face.must  # an attribute the sources never name is still a reason to refuse
+
+
+def test_an_english_bound_asked_is_read_against_the_sentences_not_looked_for_as_a_word(tmp_path):
+    engine, _chunks = keyword_answerer(RANKED, tmp_path / "bm25")
+    terms = {t.text: t for t in engine.terms("What is the annual cap on the rewards a single enterprise can receive?")}
+    assert "cap" in terms and not terms["cap"].must
+    assert unmet_of(tmp_path / "b", RANKED, "What is the minimum reward a single enterprise can receive each year?",
+                    quoting="累计不超过", kind="bound") == ["minimum"]

@@ -601,11 +601,11 @@ def _percent_bounds(sent: str) -> list[tuple[float, bool]]:
 def meets_share_bound(share: str, sent: str) -> bool | None:
     """Whether a share the question states meets a bound the sentence sets on a share (七成 meets 60%以上; 一半 does
     not); None when the sentence sets none."""
-    bounds = _percent_bounds(sent)
-    if not bounds:
+    limits = _percent_bounds(sent)
+    if not limits:
         return None
     value = _percent(share)
-    return any(value >= b if at_least else value <= b for b, at_least in bounds)
+    return any(value >= b if at_least else value <= b for b, at_least in limits)
 
 
 def _share_outside_bound(question: str, sent: str) -> list[Unmet]:
@@ -683,11 +683,21 @@ _PER_YEAR = re.compile(r"每年|每一年|年均|每年度|年度累计|一年(?
 _ONE_OFF = re.compile(r"一次性|\bone-(?:off|time)\b|\blump[- ]sum\b", re.I)
 
 
+# a total over all the years of a rule: "over the whole life of the measures", 整个有效期内, 几年加起来
+_ALL_YEARS = re.compile(r"\b(?:over|across|during|for|in)\s+(?:the\s+)?(?:whole|entire|full)\s+(?:life|period|term|duration)\b"
+                        r"|\ball\s+(?:the\s+)?years\b|\badding\s+up\b|\bin\s+total\s+over\b|\bover\s+(?:its|their)\s+lifetime\b"
+                        r"|整个(?:政策)?(?:期间|有效期|周期|实施期)|有效期内(?:总共|一共|累计)|所有年份|历年(?:累计|加起来)|几年(?:加起来|累计|总共)",
+                        re.I)
+
+
 def _once_or_yearly(question: str, sent: str) -> list[Unmet]:
     """An amount asked per year (每年累计最多能获得多少, "per year") that the sentence grants once (一次性给予), or one
-    asked as a one-off that the sentence gives per year: another amount."""
+    asked as a one-off that the sentence gives per year, or a total over all the years of a rule ("over the whole
+    life of the measures", 几年加起来) that the sentence caps per year: another amount."""
     asked_yearly, asked_once = _PER_YEAR.search(question), _ONE_OFF.search(question)
     yearly, once = _PER_YEAR.search(sent), _ONE_OFF.search(sent)
+    if (every := _ALL_YEARS.search(question)) and yearly:
+        return [Unmet("bound", every.group())]
     if asked_yearly and not asked_once and once and not yearly:
         return [Unmet("bound", asked_yearly.group())]
     if asked_once and not asked_yearly and yearly and not once:
@@ -1035,7 +1045,7 @@ BOUNDS_PATH = Path(__file__).parent.parent / "data" / "bounds.tsv"
 
 
 @lru_cache(maxsize=1)
-def _bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
+def bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
     """(bound, what it bounds, how a question asks it, how a sentence states it) from ``bot/data/bounds.tsv``."""
     words = lambda cell: "|".join(_bound_word(w) for w in cell.split("|"))
     return [(name, kind, re.compile(words(asked), re.I), re.compile(words(stated)))
@@ -1152,7 +1162,7 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     out = []
     for said, forms in pairs:
         modifier = by_text[said.split()[0]]
-        if any(ask.fullmatch(modifier.text) for _, _, ask, _ in _bounds()):
+        if any(ask.fullmatch(modifier.text) for _, _, ask, _ in bounds()):
             continue  # maximum, minimum, actual: the bound check reads them
         # jieba may cut the translation otherwise than the dictionary writes it: not in the chunk's text either
         # nor half of one in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大型
@@ -1311,13 +1321,13 @@ def _other_bound(r: Ranking, sent: str) -> list[Unmet]:
     # a bound word inside a name is none (最高人民法院, 最高峰): a Chinese word must be a word of its own, a phrase
     # (什么时候开始) may span several
     words = set() if r.cross else {w.strip() for w, _ in _pos_cut(question.lower())}
-    bounds = _bounds()
-    asked = [(name, kind) for name, kind, ask, _ in bounds
+    rows = bounds()
+    asked = [(name, kind) for name, kind, ask, _ in rows
              if any(r.cross or len(m.group()) >= 4 or m.group() in words for m in ask.finditer(question))]
     if len(asked) != 1:
         return []
     name, kind = asked[0]
-    stated = {n for n, k, _, state in bounds if k == kind and state.search(sent)}
+    stated = {n for n, k, _, state in rows if k == kind and state.search(sent)}
     if name in stated or not stated:
         return []
     english = {"最低": "minimum", "最高": "maximum", "实际": "actual amount", "开始": "start", "截止": "deadline"}
