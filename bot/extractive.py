@@ -29,7 +29,7 @@ from bot.answerability import _TITLE
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
 from bot.structure import article_name, is_article, name_article
-from bot.text import STOPWORDS, is_cjk, normalize, read_word_table, sentence_spans
+from bot.text import QUESTION_WORDS, STOPWORDS, is_cjk, normalize, read_word_table, sentence_spans
 
 SYNONYMS_PATH = Path(__file__).parent / "data" / "synonyms.tsv"
 
@@ -329,7 +329,7 @@ class ExtractiveAnswerer:
 
     def _cross_terms(self, question: str) -> list[Term]:
         """English words become terms matched by their dictionary translations."""
-        from bot.answerability.constraints import bounds
+        from bot.answerability.constraints import asks_bound
         from bot.crosslingual import dictionary_translations, proper_names, romanised_names, translate
 
         known = lambda zh: self._idf(zh) > 0
@@ -361,7 +361,7 @@ class ExtractiveAnswerer:
                 # a reason to refuse; another word the corpus lacks only lowers coverage.  A bound asked ("the
                 # annual cap", "the maximum") is read by the bound check against the sentence's (累计不超过), not
                 # looked for as a word
-                must = (low in names or low in asked) and not any(ask.fullmatch(low) for _, _, ask, _ in bounds())
+                must = (low in names or low in asked) and not asks_bound(low)
                 terms.append(Term(low, 0.0 if must else -1.0, must, True))
             elif not word.islower() or len(low) >= 6:
                 # unknown to the dictionary too (biotech, Wesco): kept, as a Chinese question keeps a word the corpus
@@ -786,7 +786,7 @@ _FIRST_HALF = re.compile(r"(?:前|头)(?:六|6)个月|(?<!\d)1\s*[-–—~～至
 _SECOND_HALF = re.compile(r"(?:后|最后)(?:六|6)个月|(?<!\d)7\s*[-–—~～至到]\s*12\s*月(?:份)?")
 # 好多 asks 多少 in south-western Mandarin (能拿好多钱): so read in a question with no other question word
 _HOW_MUCH_SW = re.compile(r"好多")
-_OTHER_WH = re.compile(r"多少|几[个项家名位次年月天岁号点]|什么|啥|哪|谁|怎么|怎样|如何|多大|多高|多长|多久|为何|为什么")
+_OTHER_WH = re.compile(QUESTION_WORDS)
 
 
 def plain_question(question: str) -> str:

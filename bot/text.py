@@ -19,6 +19,8 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# the words that make a Chinese sentence a question for something (多少, 哪, 谁 …), as a pattern
+QUESTION_WORDS = r"多少|几[个项家名位次年月天岁号点]|什么|啥|哪|谁|怎么|怎样|如何|多大|多高|多长|多久|为何|为什么"
 _SENT_END = "。！？；!?;…"
 _CLOSERS = "”’」』）)】\"'"
 

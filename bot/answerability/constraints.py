@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.text import is_cjk, normalize, read_table
+from bot.text import QUESTION_WORDS, is_cjk, normalize, read_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -1052,6 +1052,12 @@ def bounds() -> list[tuple[str, str, re.Pattern[str], re.Pattern[str]]]:
             for name, kind, asked, stated, *_ in read_table(BOUNDS_PATH)]
 
 
+def asks_bound(word: str) -> bool:
+    """Whether an English word asks for a bound (maximum, minimum, cap, deadline): the bound check reads it against
+    the sentence's bound, so it is not looked for as a word."""
+    return any(ask.fullmatch(word) for _, _, ask, _ in bounds())
+
+
 _HOW_MANY = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ){0,3}?)((?![a-z]+ly\b)[a-z][a-z'-]*)(?= (?:[a-z]+ly )?(?:did|do|does|are|is|were|was|have|has|had|"
                        r"will|can|could|would|should|in|of|at|for|on|across|from|with|around|throughout|within|among|"
                        r"under|over|by|to|that|which|who|[a-z]+ed|receive|get|use|take|apply|join|attend|win|hold|serve)\b"
@@ -1162,7 +1168,7 @@ def _english_modifier(r: Ranking, sent: str, chunk: str) -> list[Unmet]:
     out = []
     for said, forms in pairs:
         modifier = by_text[said.split()[0]]
-        if any(ask.fullmatch(modifier.text) for _, _, ask, _ in bounds()):
+        if asks_bound(modifier.text):
             continue  # maximum, minimum, actual: the bound check reads them
         # jieba may cut the translation otherwise than the dictionary writes it: not in the chunk's text either
         # nor half of one in the sentence: 最多 (maximum) may be the sentence's 最高, 大 (large) its 大型
@@ -1350,13 +1356,11 @@ def _content_words(text: str) -> set[str]:
     return {w for w, f in _pos_cut(text) if len(w) >= 2 and is_cjk(w) and f.startswith(_WORD_FLAGS)}
 
 
-_YES_NO = re.compile(r"[吗嘛][?？!！。\s]*$|是否|能否|可否|可不可以|能不能|会不会|是不是|有没有|要不要|算不算|行不行")
-
-
 _PARTICLE = re.compile(r"[吗嘛][?？!！。\s]*$")
+_YES_NO = re.compile(_PARTICLE.pattern + r"|是否|能否|可否|可不可以|能不能|会不会|是不是|有没有|要不要|算不算|行不行")
 # a question word: with one, a final 吗 or 嘛 is a particle (能拿多少钱嘛), not a yes-or-no question (好多: 多少 in
 # south-western Mandarin)
-_WH = re.compile(r"多少|好多|几[个项家名位次年月天岁号点]|什么|啥|哪|谁|怎么|怎样|如何|多大|多高|多长|多久|多重|为何|为什么")
+_WH = re.compile(QUESTION_WORDS + "|好多|多重")
 
 
 def asks_yes_no(question: str) -> bool:
