@@ -103,10 +103,10 @@ def _split_long(text: str, span: Span, limit: int) -> list[Span]:
     return pieces
 
 
-def chunk_id(doc_id: str, text: str, seq: int = 0) -> str:
-    """Stable id: document id + content hash (+ a counter for repeated text)."""
+def chunk_id(doc_id: str, text: str, seq: int = 0, *, prefix: str = "") -> str:
+    """Stable id: document id + content hash (+ a counter for repeated text); ``prefix``: the chunk's part."""
     digest = hashlib.sha1(text.encode()).hexdigest()[:12]
-    return f"{doc_id}#{digest}" + (f"-{seq}" if seq else "")
+    return f"{doc_id}#{prefix + '-' if prefix else ''}{digest}" + (f"-{seq}" if seq else "")
 
 
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.M)
@@ -122,11 +122,35 @@ def heading_for(text: str, offset: int) -> str:
     return title
 
 
+CREDITS = "credits"  # ``part`` of a chunk holding a byline or photo caption (indexed after the body)
+
+
+def is_credit(chunk_id: str) -> bool:
+    """Whether a chunk id is a credit chunk's (its id says so, so searches can skip it without its metadata)."""
+    return chunk_id.rpartition("#")[2].startswith(CREDITS + "-")
+
+
+def credit_spans(text: str, start: int) -> list[Span]:
+    """One chunk per line of the credit section from ``start``; a heading stays with the line below it."""
+    spans: list[Span] = []
+    head: int | None = None
+    for para in paragraphs(text[start:]):
+        span = Span(start + para.start, start + para.end)
+        if text[span.start] == "#":
+            head = span.start if head is None else head
+            continue
+        spans.append(Span(span.start if head is None else head, span.end))
+        head = None
+    return spans
+
+
 def split_document(doc: Document, *, size: int = 300) -> list[Document]:
     """Chunks of one document, each carrying the document's metadata and offsets."""
     from bot import structure  # imports this module's span helpers
 
-    text = doc.page_content
+    whole = doc.page_content
+    body_end = int(doc.metadata.get("body_end") or len(whole))
+    text = whole[:body_end]
     kind = structure.kind_of(text, doc.metadata)
     if kind:
         title = structure.cited_title(text, doc.metadata)
@@ -134,18 +158,24 @@ def split_document(doc: Document, *, size: int = 300) -> list[Document]:
         spans = [u.span for u in units]
     else:
         spans = chunk_spans(text, size=size)
+    credits = credit_spans(whole, body_end) if body_end < len(whole) else []
+    spans = spans + credits
+    text = whole
     seen: dict[str, int] = {}
     chunks = []
     for n, span in enumerate(spans):
         body = text[span.start : span.end]
-        cid = chunk_id(doc.metadata["doc_id"], body)
+        credit = n >= len(spans) - len(credits)
+        cid = chunk_id(doc.metadata["doc_id"], body, prefix=CREDITS if credit else "")
         seen[cid] = seen.get(cid, -1) + 1
         if seen[cid]:
-            cid = chunk_id(doc.metadata["doc_id"], body, seen[cid])
+            cid = chunk_id(doc.metadata["doc_id"], body, seen[cid], prefix=CREDITS if credit else "")
         meta = dict(doc.metadata)
         meta.update(chunk_id=cid, start=span.start, end=span.end, heading=heading_for(text, span.start),
                     doc_chunks=len(spans))
-        if kind:  # the article and where it sits: cited, embedded and keyword-indexed with the text
+        if credit:
+            meta["part"] = CREDITS
+        elif kind:  # the article and where it sits: cited, embedded and keyword-indexed with the text
             meta.update(cited_title=title, article_path=units[n].path, article=units[n].article)
         chunks.append(Document(page_content=body, metadata=meta, id=cid))
     return chunks

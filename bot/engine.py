@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot import query_adapter
+from bot import credits, query_adapter
 from bot.answer import Answer, Retrieved
 from bot.citations import make_citation, renumber_markers, verify
 from bot.conversation import History, carry_over, is_followup, previous_question
@@ -167,7 +167,11 @@ class Engine:
         self.index.refresh()  # another process may have ingested since the last question
         if self.index.count() == 0 and not self.index.pending_count():
             self.ensure_index()
-        state["chunks"] = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])
+        chunks = self.retriever(k=state["k"], mode=state["mode"]).search(state["standalone"])
+        if credits.asked(state["standalone"]):  # the bylines and captions of the documents found, after them
+            docs = list(dict.fromkeys(str(c.metadata.get("doc_id", "")) for c in chunks))
+            chunks += self.index.credits(docs)
+        state["chunks"] = chunks
         state["timings"]["retrieve"] = _ms(t0)
         return state
 

@@ -25,7 +25,9 @@ import jieba.posseg as pseg
 import numpy as np
 from langchain_core.documents import Document
 
+from bot import credits
 from bot.answerability import _TITLE
+from bot.chunking import CREDITS
 from bot.citations import Claim
 from bot.engines import AnswerEngine, Reply
 from bot.structure import article_name, is_article, name_article
@@ -441,7 +443,13 @@ class ExtractiveAnswerer:
         provisions instead (``provisions``: citizens' legal questions share few words with the
         article that answers them), unless the provisions model finds that none applies.
         """
+        credit = self._credit_answer(question, chunks)
+        if credit is not None:
+            return credit
         decision = self._sentence_answer(question, chunks)
+        if not decision.refused and not all(credits.tells(credits.asked(question) or "", c.quote)
+                                            for c in decision.claims):
+            return Decision([], "", True, "the question asks who took a photo and the best sentence does not say")
         quoted = {article_name(chunks[c.n - 1].metadata) for c in decision.claims if 1 <= c.n <= len(chunks)} - {""}
         if not decision.refused and quoted:
             # a sentence of a law answers: the other provisions retrieved follow it ("另见《…》第N条：…")
@@ -456,6 +464,39 @@ class ExtractiveAnswerer:
                 return from_law
             decision.reason = f"{decision.reason}; {from_law.reason}"
         return decision
+
+    def _credit_answer(self, question: str, chunks: list[Document]) -> Decision | None:
+        """A byline or photo credit asked for and found among ``chunks`` (``bot.credits``); None otherwise."""
+        found = credits.find(question, chunks, covers=self._covers)
+        if found is None:
+            return None
+        claim = credits.claim(found)
+        cite = f"{claim.quote}[{claim.n}]"
+        if found.answers:
+            return Decision([claim], cite, False, "")
+        return Decision([claim], credits.not_given_lead(cross=not is_cjk(question)) + cite, True,
+                        "the caption names no photographer", related=True)
+
+    def _covers(self, subject: str, text: str) -> float:
+        """How well ``text`` (a caption's subject or a document's title) holds what ``subject`` says; 0 when it does
+        not: a Chinese question's every term must be there; an English one's (loose dictionary translations) at least
+        two, 60 % by weight. A romanised name no translation gives is matched by its pinyin (Rongbao, 蓉宝)."""
+        from bot.crosslingual import MIN_PINYIN, pinyin_key
+
+        terms = self.terms(plain_question(subject)) if normalize(subject) else []
+        if not terms:
+            return 1.0
+        cross = not is_cjk(subject)
+        spelt = pinyin_key(text)
+        cand = Candidate(0, 0, len(text), text, "", "")
+        for t in terms:
+            if cross and t.oov and len(t.text) >= MIN_PINYIN and pinyin_key(t.text) in spelt:
+                t.variants, t.oov = (t.text,), False
+                cand.text += t.text  # matched as spelt
+        cover, missing = _coverage(terms, cand)
+        if not cross:
+            return cover if not missing else 0.0
+        return cover if cover >= 0.6 and len(terms) - len(missing) >= min(2, len(terms)) else 0.0
 
     def _sentence_answer(self, question: str, chunks: list[Document]) -> Decision:
         from bot.answerability import constraints, model
@@ -726,6 +767,8 @@ def _candidates(chunks: list[Document]) -> list[Candidate]:
     for n, chunk in enumerate(chunks, 1):
         text = chunk.page_content
         meta = chunk.metadata
+        if meta.get("part") == CREDITS:  # a byline or caption answers only a credit question (bot.credits)
+            continue
         head = " ".join(x for x in (str(meta.get("title", "")), str(meta.get("heading", ""))) if x)
         prev = ""
         for s, e in sentence_spans(text):

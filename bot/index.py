@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 
+from bot.chunking import CREDITS, is_credit
 from bot.deadlines import bound_chroma_http
 from bot.embeddings import E5Embeddings, EmbedStats
 from bot.errors import BotError, IndexBusyError, IndexError_
@@ -177,6 +178,19 @@ class Index:
             text += "\n" * max(0, meta["start"] - len(text)) + body
         return text
 
+    def credits(self, doc_ids: Sequence[str]) -> list[Document]:
+        """The byline and caption chunks of ``doc_ids``, document by document in the order given, each in text order."""
+        if not doc_ids:
+            return []
+        with self._chroma("reading credits"):
+            res = self.collection.get(where={"$and": [{"doc_id": {"$in": list(doc_ids)}}, {"part": CREDITS}]},
+                                      include=["documents", "metadatas"])
+        found = [Document(page_content=t, metadata=m or {}, id=i)
+                 for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)]
+        place = {d: n for n, d in enumerate(doc_ids)}
+        return sorted(found, key=lambda c: (place.get(str(c.metadata.get("doc_id")), len(place)),
+                                            int(c.metadata.get("start", 0))))
+
     def article_text(self, doc_id: str, article: str) -> tuple[str, int] | None:
         """A whole article (all its pieces) and its offset in the document text; None when not indexed."""
         with self._chroma("reading an article"):
@@ -200,7 +214,8 @@ class Index:
         with self._chroma("searching"):
             res = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=k,
                                         include=["distances"])
-        hits = [(i, round(1.0 - float(d), 6)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
+        hits = [(i, round(1.0 - float(d), 6)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+                if not is_credit(i)]  # bylines and captions are read only for a question about credits
         # near-ties come back from the approximate search in varying order: fix it
         return sorted(hits, key=lambda h: (-h[1], h[0]))
 
@@ -439,6 +454,8 @@ class Index:
         tokens: list[list[str]] = []
         missing: list[int] = []
         for cid, text, meta in self.iter_all(include=("metadatas",) if memo else ("documents", "metadatas")):
+            if is_credit(cid):  # not searched by keyword: their words would shift the body's statistics
+                continue
             # an article's title and path (《民法典》 总则 › … › 第五十四条) are searchable with its text
             title = meta.get("title", "") if not meta.get("article_path") else context_line(meta)
             known = memo.get(cid, title) if memo else tokenize(f"{title} {text or ''}")
@@ -451,7 +468,7 @@ class Index:
             tokens.append(known or [])
         in_chroma = set(ids)
         for cid, text, meta in self.pending.items():  # chunks an ingest has not embedded yet
-            if cid in in_chroma:
+            if cid in in_chroma or is_credit(cid):
                 continue
             title = meta.get("title", "")
             tokens.append((memo.get(cid, title) if memo else None) or tokenize(f"{title} {text}"))

@@ -26,7 +26,7 @@ from langchain_core.documents import Document
 from bot.docx_limits import check_docx
 from bot.encoding import EncodingUnclear, decode_text
 from bot.errors import CorpusError, DocumentError
-from bot.frontmatter import check_fields, parse_front_matter
+from bot.frontmatter import MAX_VALUE_CHARS, check_fields, parse_front_matter
 from bot.quiet import clean_text, routed_to_logging
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
@@ -46,6 +46,10 @@ _MAGIC = {
 }
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _META_KEYS = ("title", "source", "author", "published", "type", "language", "url", "column")
+# Layout text kept apart from the body (front matter ``byline:`` and ``captions:``): indexed after the body as
+# sections of their own, found only by a question that asks for a credit (bot/credits.py), never mixed with the body.
+_CREDIT_KEYS = ("byline", "captions")
+MAX_CAPTIONS = 50
 
 
 @dataclass
@@ -133,7 +137,7 @@ def load_file(path: Path, *, root: Path | None = None, errors: list[DocumentErro
     _check_length(path, text)
     doc_id = doc_id_for(path, root)
     meta.setdefault("title", doc_id.rsplit("/", 1)[-1])
-    return [_document(doc_id, text, meta, path)]
+    return [_document(doc_id, text, meta, path, credits=_credit_lines(path, meta))]
 
 
 _NO_TEXT = {
@@ -150,9 +154,48 @@ def _check_length(path: Path | str, text: str) -> None:
                                   "document (it would take hours to embed) — split it into several files")
 
 
-def _document(doc_id: str, text: str, meta: dict, path: Path) -> Document:
+def _credit_lines(path: Path, meta: dict) -> dict[str, list[str]]:
+    """The front matter's ``byline`` (one line) and ``captions`` (a list of lines), checked; {} when absent."""
+    out: dict[str, list[str]] = {}
+    byline = meta.get("byline")
+    if byline not in (None, ""):
+        out["byline"] = [" ".join(str(byline).split())]
+    captions = meta.get("captions")
+    if captions in (None, "", []):
+        return out
+    if isinstance(captions, str):
+        captions = [captions]
+    if not isinstance(captions, list) or not all(isinstance(c, str | int | float) for c in captions):
+        raise DocumentError(path, "front matter field 'captions' must be a list of lines, one caption each "
+                                  "(- \"▲ …。某某 摄\")")
+    if len(captions) > MAX_CAPTIONS:
+        raise DocumentError(path, f"front matter field 'captions' has {len(captions)} lines, over the "
+                                  f"{MAX_CAPTIONS} allowed — keep the photo captions only")
+    lines = [" ".join(str(c).split()) for c in captions]
+    if any(len(line) > MAX_VALUE_CHARS for line in lines):
+        raise DocumentError(path, f"front matter field 'captions' has a line over {MAX_VALUE_CHARS:,} characters "
+                                  "— one caption per line")
+    out["captions"] = [line for line in lines if line]
+    return out
+
+
+def credit_section(credits: dict[str, list[str]]) -> str:
+    """The text indexed after a document's body for its byline and captions (headings 署名, 图片说明)."""
+    parts = []
+    for key, heading in (("byline", "署名"), ("captions", "图片说明")):
+        if credits.get(key):
+            parts.append(f"## {heading}\n\n" + "\n\n".join(credits[key]))
+    return "\n\n".join(parts)
+
+
+def _document(doc_id: str, text: str, meta: dict, path: Path, *, credits: dict[str, list[str]] | None = None
+              ) -> Document:
     text = clean_text(text)  # a NUL from a PDF, DOCX or JSON "\u0000" must not reach an answer
-    clean = {k: clean_text(str(meta[k])) for k in _META_KEYS if meta.get(k) not in (None, "")}
+    clean: dict = {k: clean_text(str(meta[k])) for k in _META_KEYS if meta.get(k) not in (None, "")}
+    section = clean_text(credit_section(credits or {}))
+    if section:  # offsets of the body are unchanged; chunking keeps the credits in chunks of their own
+        clean["body_end"] = len(text)
+        text = f"{text}\n\n{section}"
     clean.update(doc_id=doc_id, path=str(path), doc_hash=hashlib.sha1(text.encode()).hexdigest()[:16])
     clean.setdefault("type", "news")
     return Document(page_content=text, metadata=clean, id=doc_id)
@@ -188,7 +231,7 @@ def _load_text(path: Path) -> tuple[str, dict]:
     match = _FRONT.match(text)
     if not match:
         return text, {}
-    return text[match.end():], parse_front_matter(path, match.group(1), fields=_META_KEYS)
+    return text[match.end():], parse_front_matter(path, match.group(1), fields=(*_META_KEYS, "byline"))
 
 
 def _load_html(path: Path) -> tuple[str, dict]:

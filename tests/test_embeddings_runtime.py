@@ -129,3 +129,14 @@ def test_question_time_vectors_are_bit_identical_whatever_else_is_embedded(tmp_p
     alone = E5Embeddings(cache_path=tmp_path / "b.sqlite3")
     assert np.array_equal(mixed.embed_passages(texts)[2], alone.embed_passages([texts[2]])[0])
     assert np.array_equal(mixed.embed_queries(texts)[3], alone.embed_query_array(texts[3]))
+
+
+def test_an_ingested_passage_vector_does_not_depend_on_the_other_passages(tmp_path):
+    """Bulk passages (an ingest: more than a handful) run one per call too on the int8 runtime, so adding a document
+    does not move the vectors of the others, nor the answers drawn from them."""
+    texts = [*_sample()[:12], "短句"]
+    many = E5Embeddings(cache_path=tmp_path / "a.sqlite3")
+    fewer = E5Embeddings(cache_path=tmp_path / "b.sqlite3")
+    assert len(texts) > 8  # more than the solo limit of question time
+    assert np.array_equal(many.embed_passages(texts)[:10], fewer.embed_passages(texts[:10]))
+    assert many.runtime_name == "onnxruntime"

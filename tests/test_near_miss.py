@@ -290,6 +290,7 @@ def test_a_piece_of_the_question_word_used_elsewhere_makes_a_noun_swap_count(tmp
 @pytest.mark.parametrize(("question", "missing"), [
     ("全市软件产业在西部排第几?", "西部排名"), ("全市软件产业在全省排名第几?", "全省排名"), ("全市软件产业在全国排第几?", None),
     ("全市软件产业排名全国第几?", None), ("全市软件产业在家里排第几?", None),
+    ("全市软件产业在长三角地区排名第几?", "长三角地区排名"),  # a field of five characters
 ])
 def test_a_place_in_an_order_is_asked_within_its_field(tmp_path, question, missing):
     """位列全国第七 ranks within 全国: asked within 西部 or 全省 it is not covered; 家里 is no region."""
@@ -1041,3 +1042,57 @@ def test_an_english_bound_asked_is_read_against_the_sentences_not_looked_for_as_
     assert "cap" in terms and not terms["cap"].must
     assert unmet_of(tmp_path / "b", RANKED, "What is the minimum reward a single enterprise can receive each year?",
                     quoting="累计不超过", kind="bound") == ["minimum"]
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("牵头制定国际标准的高校能拿多少奖励?", ["高校"]),
+    ("我是个人开发者，主导制定了一项行业标准，能拿多少奖励?", ["个人"]),
+    ("我们公司主导制定了国际标准，能拿多少奖励?", []),  # 公司 is the sentence's 企业
+    ("主导制定国际标准的能拿多少奖励?", []),  # no recipient asked
+])
+def test_a_recipient_the_sentence_does_not_support_is_not_covered(tmp_path, question, missing):
+    """对…的企业给予… is a rule for companies: a university or a person asking is another rule's business
+    (``bot/data/recipients.tsv``)."""
+    texts = ["对主导制定国际标准、行业标准的企业，分别给予最高50万元、30万元奖励。", "奖励每年申报一次。"]
+    assert unmet_of(tmp_path, texts, question, quoting="50万元", kind="subject") == missing
+
+
+def test_a_recipient_in_english_and_a_sentence_that_names_none(tmp_path):
+    from bot.answerability.constraints import _recipients
+
+    assert _recipients("How much does a university receive for a standard?", english=True) == {"高校": "university"}
+    assert _recipients("Which firms and hospitals qualify?", english=True).keys() == {"企业", "医院"}
+    assert _recipients("企业家协会怎么申请?") == {}  # 企业家 is a person, not a company
+    # a sentence that names no recipient is not judged by it
+    texts = ["主导制定国际标准的，给予最高50万元奖励。", "奖励每年申报一次。"]
+    assert unmet_of(tmp_path, texts, "牵头制定国际标准的高校能拿多少奖励?", quoting="50万元", kind="subject") == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("本市由哪所高校牵头研制通用大模型?", ["高校"]),  # 高校院所 in general names none
+    ("在年会上作工作报告的是谁?", ["谁"]),
+])
+def test_which_university_or_who_needs_one_named(tmp_path, question, missing):
+    texts = ["《措施》支持企业、高校院所研制通用大模型，最高给予1000万元支持。",
+             "1月22日上午，年会在本市开幕，工作报告中提到：重点发展新兴产业。"]
+    quoting = "大模型" if "大模型" in question else "工作报告"
+    assert [u for u in unmet_of(tmp_path, texts, question, quoting=quoting, kind="unit") if u in ("高校", "谁")] == missing
+
+
+def test_who_is_answered_by_a_person_or_an_organisation(tmp_path):
+    texts = ["本市超算中心总经理李建国在年会上作了工作报告。", "《措施》由市经信局等7部门联合印发。"]
+    assert unmet_of(tmp_path, texts, "在年会上作工作报告的是谁?", quoting="李建国", kind="unit") == []
+    assert unmet_of(tmp_path / "org", texts, "《措施》是由谁印发的?", quoting="经信局", kind="unit") == []
+    texts = ["清华大学牵头研制了通用大模型。", "《措施》由市经信局等7部门联合印发。"]
+    assert unmet_of(tmp_path / "uni", texts, "哪所高校牵头研制了通用大模型?", quoting="清华大学", kind="unit") == []
+
+
+@pytest.mark.parametrize(("question", "missing"), [
+    ("2023年上半年全市硬件产业规模是多少?", ["硬件产业"]), ("2023年上半年全市软件产业规模是多少?", []),
+])
+def test_a_bare_noun_carries_the_qualifier_of_the_sentence_before(tmp_path, question, missing):
+    """上半年产业规模达300亿元 right after 软件产业规模为600亿元 is the software industry's figure: asked of the hardware
+    industry it is another's."""
+    texts = ["2022年，全市软件产业规模为600亿元，位列全国第七。2023年上半年产业规模达300亿元，同比增长20%。",
+             "全市硬件产业加快发展，新建工厂两座。"]
+    assert unmet_of(tmp_path, texts, question, quoting="300亿元", kind="subject") == missing

@@ -15,7 +15,7 @@ RAW = SEED_DIR / "chengdu-ai-innovation-city.txt"
 CURATED = REPO / "corpus" / "news" / "chengdu-ai-innovation-city.md"
 GOLDEN = REPO / "tests" / "golden" / "seed.yaml"
 
-FRONT_MATTER_KEYS = {"title", "source", "author", "published", "type", "language", "column", "captions"}
+FRONT_MATTER_KEYS = {"title", "source", "author", "published", "type", "language", "column", "byline", "captions"}
 
 _WS = re.compile(r"\s+")
 
@@ -47,9 +47,15 @@ def test_front_matter():
     assert meta["language"] == "zh"
     assert isinstance(meta["captions"], list) and meta["captions"]
     # layout debris must not leak into the body
-    for s in [meta["title"], meta["column"], *meta["captions"]]:
+    for s in [meta["title"], meta["column"], meta["byline"], *meta["captions"]]:
         assert _squash(s) not in _squash(body)
     assert meta["author"] not in body
+    assert meta["source"] in meta["byline"] and meta["author"] in meta["byline"]
+
+
+def test_byline_is_the_raw_seed_byline(raw_text):
+    meta, _ = _read_curated()
+    assert _squash(meta["byline"]) in _squash(raw_text)
 
 
 def test_curated_body_matches_raw_seed(raw_text):

@@ -171,7 +171,7 @@ def test_browser_chat_answers_with_a_citation(tmp_path, embed_cache_dir):
         page.get_by_role("button", name="在全文中查看").first.click()
         doc = page.locator(".pqa-doc")
         doc.wait_for(timeout=30_000)
-        assert "## " not in doc.inner_text() and doc.locator(".pqa-h2").count() == 3  # headings, not raw marks
+        assert "## " not in doc.inner_text() and doc.locator(".pqa-h2").count() == 5  # headings, not raw marks: the body's three, 署名, 图片说明
         # it opens at the quote: the box has scrolled and the highlighted sentence is inside its visible part
         page.wait_for_function("() => document.querySelector('.pqa-doc').scrollTop > 0", timeout=10_000)
         page.wait_for_timeout(300)

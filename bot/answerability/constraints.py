@@ -125,7 +125,13 @@ def _qualifier_of_another(r: Ranking, sent: str, near: str) -> list[Unmet]:
     for m, h in pairs:
         others = {w for words in passages for w, f, x in _noun_pairs(words)
                   if x == h and _kind(w, f) == "noun" and w not in question and m not in w}
-        if any(w in sent for w in others):
+        # and where jieba keeps the pair one word (软件产业 before 规模): its head's qualifier
+        others |= {w[: -len(h)] for words in passages for w, _f, _x in _noun_pairs(words)
+                   if w.endswith(h) and len(w) - len(h) >= 2 and w[: -len(h)] not in question and m not in w}
+        # the sentence names another's noun, or names the noun bare after a sentence that names another's: its
+        # subject carried over (人工智能产业规模为616亿元。上半年产业规模达424亿元)
+        bare = not any(x == h and _kind(w, f) == "noun" for w, f, x in _noun_pairs(_qualified_words(sent)))
+        if any(w in sent or (bare and w + h in r.best.previous) for w in others):
             out.append(Unmet("subject", m + h))
     return out
 
@@ -144,6 +150,49 @@ def _goal_for_present(question: str, sent: str) -> list[Unmet]:
     if not _PRESENT.search(question) or not _GOAL.search(sent) or _STATED.search(sent):
         return []
     return [Unmet("subject", "the present figure" if not is_cjk(question) else "目前的情况")]
+
+
+RECIPIENTS_PATH = Path(__file__).parent.parent / "data" / "recipients.tsv"
+
+
+@lru_cache(maxsize=1)
+def _recipient_kinds() -> list[tuple[str, tuple[str, ...], re.Pattern[str]]]:
+    """(kind, its Chinese words, its English words as a pattern) from ``bot/data/recipients.tsv``."""
+    out = []
+    for kind, zh, en, *_ in read_table(RECIPIENTS_PATH):
+        # whole words, singular or plural (company, companies; firm, firms)
+        forms = [rf"{re.escape(w[:-1])}(?:y|ies)" if w.endswith("y") else rf"{re.escape(w)}(?:e?s)?" for w in en.split()]
+        out.append((kind, tuple(zh.split()), re.compile(rf"\b(?:{'|'.join(forms)})\b", re.I)))
+    return out
+
+
+def _recipients(text: str, *, english: bool = False) -> dict[str, str]:
+    """The kinds of recipient ``text`` names, each with the word that names it (软件企业 names 企业)."""
+    from bot.extractive import _pos_cut
+
+    found: dict[str, str] = {}
+    if english:
+        for kind, _zh, en in _recipient_kinds():
+            if m := en.search(text):
+                found.setdefault(kind, m.group())
+        return found
+    words = [w for w, _ in _pos_cut(text)]
+    for kind, zh, _en in _recipient_kinds():
+        for w in words:
+            if any(w.endswith(z) for z in zh):
+                found.setdefault(kind, w)
+                break
+    return found
+
+
+def _other_recipient(r: Ranking, sent: str) -> list[Unmet]:
+    """The question names who gets something (a university, 个人) and the sentence names recipients of other kinds
+    only (…的企业，给予…): it is another rule's support. A sentence that names no recipient is not judged."""
+    asked = _recipients(r.question, english=r.cross)
+    said = _recipients(sent)
+    if not asked or not said or set(asked) & set(said):
+        return []
+    return [Unmet("subject", next(iter(asked.values())))]
 
 
 def _acronym_other_qualifier(r: Ranking, sent: str) -> list[Unmet]:
@@ -218,6 +267,7 @@ def unmet(r: Ranking) -> list[Unmet]:
     out.extend(_ranked_attribute(r, sent))
     out.extend(_other_holder(r))
     out.extend(_acronym_other_qualifier(r, sent))
+    out.extend(_other_recipient(r, sent))
     amounts = _GE_MAGNITUDE.sub(r"\1\2", question)  # 3个亿 is 3亿, not three of something
     for num, mag, unit in _QUANTITY.findall(amounts):
         if num in years or (not mag and not unit):
@@ -241,6 +291,9 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
     elif kind is not None and not r.cross and (item := _only_listed(r.question, sent)):
         out.append(Unmet("subject", f"{item}的{kind.name}"))  # 包括A平台、B系统等: nothing says whose A is
+    elif kind is None and _WHO_ASKED.search(question) and not names_someone(_quote(r), r.question, said=tuple(
+            v for t in r.terms for v in t.variants) if r.cross else ()):
+        out.append(Unmet("unit", "who" if r.cross else "谁"))  # 作报告的是谁 answered by where the report was given
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -893,7 +946,7 @@ def _other_holder(r: Ranking) -> list[Unmet]:
 
 # the field a question ranks in: 在西部排第几, 在全省的排名, 排名全国第几
 _RANK = r"(?:排名|排行|排|位列|位居|名列)"
-_RANK_SCOPE = (re.compile(rf"在([\u4e00-\u9fff]{{2,4}}?)的?{_RANK}"), re.compile(rf"{_RANK}([\u4e00-\u9fff]{{2,4}}?)第几"))
+_RANK_SCOPE = (re.compile(rf"在([\u4e00-\u9fff]{{2,6}}?)的?{_RANK}"), re.compile(rf"{_RANK}([\u4e00-\u9fff]{{2,6}}?)第几"))
 _FIELD = re.compile(r"^全|^[东南西北中][东南西北]?部$|[省市县区国洲球界]$")  # a region: 全省, 西部, 亚洲, 世界
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+|前[一二三四五六七八九十百\d]+[名位]|首位|榜首|之首")
 _CLAUSE_END = re.compile(r"[,，。;；:：]")  # where the clause of an ordinal begins
@@ -909,9 +962,10 @@ def _ranked_elsewhere(r: Ranking, sent: str) -> list[Unmet]:
     ordinals = list(_ORDINAL.finditer(sent))
     if not ordinals or not _FIELD.search(scope):
         return []
+    core = scope[:-2] if scope.endswith("地区") and len(scope) > 3 else scope  # 中西部地区 is said 中西部 too
     for m in ordinals:
         clause = _CLAUSE_END.split(sent[: m.start()])[-1]
-        if scope in clause[-8:]:
+        if core in clause[-8:]:
             return []
     return [Unmet("place", f"{scope}排名")]
 
@@ -1548,6 +1602,42 @@ def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...
 
 
 _QUOTED_WORDS = re.compile(r"“[^“”]{1,8}”")
+# who did something: answered by a person (jieba's person-name tags), an organisation (the 部门 row's names, jieba's
+# organisation tag) or a name in Latin script or with a foreign-name dot (汤姆·汉克斯)
+_WHO_ASKED = re.compile(r"谁|哪位|哪一位|\bwho\b|\bwhom\b", re.I)
+
+
+def names_someone(sentence: str, question: str, *, said: tuple[str, ...] = ()) -> bool:
+    """Whether ``sentence`` names someone the question does not (``said``: the Chinese words an English question's
+    terms stand for): a person (jieba's person-name tags), an organisation (a word, or two words together, that is a
+    name of the 部门 row of ``answer_kinds.tsv``: 经信局, 成都市 经信局) or a name in Latin script or with a
+    foreign-name dot."""
+    from bot.extractive import _pos_cut
+
+    org = _compiled(next(form for name, _asked, form, _tags, _zh in _kinds() if name == "部门"))
+    sentence, q = _TITLE.sub("》", normalize(sentence)), normalize(question)
+
+    def new(name: str) -> bool:
+        return name not in q and not any(s in name or name in s for s in said if len(s) >= 2)
+
+    words = _pos_cut(_QUOTED_WORDS.sub("”", sentence))
+    if any(f.startswith("nr") and len(w) >= 2 and new(w) for w, f in words):
+        return True
+    # a name of the row (经信局), not a common word that merely ends in a suffix's character (重点布局: 布局, a word of
+    # jieba's dictionary seen 500 times or more that is no suffix itself, as 大学 is)
+    import jieba
+
+    def common(tail: str) -> bool:
+        return (jieba.dt.FREQ.get(tail) or 0) >= 500 and not org.fullmatch("某某" + tail)
+
+    if any(new(m.group()) and not common(m.group()[-2:]) for m in org.finditer(sentence)):
+        return True
+    return any(new(m.group()) for m in _FOREIGN_NAME.finditer(sentence))
+
+
+_FOREIGN_NAME = re.compile(r"[a-z][a-z]+|[\u4e00-\u9fff]+·[\u4e00-\u9fff]+")
+
+
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
 MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
 
