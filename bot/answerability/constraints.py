@@ -291,9 +291,6 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.append(Unmet("unit", kind.said if r.cross else kind.name))  # 哪个部门发布 answered by where it was released
     elif kind is not None and not r.cross and (item := _only_listed(r.question, sent)):
         out.append(Unmet("subject", f"{item}的{kind.name}"))  # 包括A平台、B系统等: nothing says whose A is
-    elif kind is None and _WHO_ASKED.search(question) and not names_someone(_quote(r), r.question, said=tuple(
-            v for t in r.terms for v in t.variants) if r.cross else ()):
-        out.append(Unmet("unit", "who" if r.cross else "谁"))  # 作报告的是谁 answered by where the report was given
     measure = asked_measure(r.question)
     if measure is not None and not measure[2].search(sent):
         # 多重 answered by 身高1.3米: 资料未提及“重量”; in English the question's word ("weight")
@@ -1602,42 +1599,6 @@ def names_kind(sentence: str, question: str, kind: Kind, *, said: tuple[str, ...
 
 
 _QUOTED_WORDS = re.compile(r"“[^“”]{1,8}”")
-# who did something: answered by a person (jieba's person-name tags), an organisation (the 部门 row's names, jieba's
-# organisation tag) or a name in Latin script or with a foreign-name dot (汤姆·汉克斯)
-_WHO_ASKED = re.compile(r"谁|哪位|哪一位|\bwho\b|\bwhom\b", re.I)
-
-
-def names_someone(sentence: str, question: str, *, said: tuple[str, ...] = ()) -> bool:
-    """Whether ``sentence`` names someone the question does not (``said``: the Chinese words an English question's
-    terms stand for): a person (jieba's person-name tags), an organisation (a word, or two words together, that is a
-    name of the 部门 row of ``answer_kinds.tsv``: 经信局, 成都市 经信局) or a name in Latin script or with a
-    foreign-name dot."""
-    from bot.extractive import _pos_cut
-
-    org = _compiled(next(form for name, _asked, form, _tags, _zh in _kinds() if name == "部门"))
-    sentence, q = _TITLE.sub("》", normalize(sentence)), normalize(question)
-
-    def new(name: str) -> bool:
-        return name not in q and not any(s in name or name in s for s in said if len(s) >= 2)
-
-    words = _pos_cut(_QUOTED_WORDS.sub("”", sentence))
-    if any(f.startswith("nr") and len(w) >= 2 and new(w) for w, f in words):
-        return True
-    # a name of the row (经信局), not a common word that merely ends in a suffix's character (重点布局: 布局, a word of
-    # jieba's dictionary seen 500 times or more that is no suffix itself, as 大学 is)
-    import jieba
-
-    def common(tail: str) -> bool:
-        return (jieba.dt.FREQ.get(tail) or 0) >= 500 and not org.fullmatch("某某" + tail)
-
-    if any(new(m.group()) and not common(m.group()[-2:]) for m in org.finditer(sentence)):
-        return True
-    return any(new(m.group()) for m in _FOREIGN_NAME.finditer(sentence))
-
-
-_FOREIGN_NAME = re.compile(r"[a-z][a-z]+|[\u4e00-\u9fff]+·[\u4e00-\u9fff]+")
-
-
 _WEIGHT_ASKED = re.compile(r"多重(?=[?？。,，!！呢吗啊]|$)")
 MEASURES_PATH = Path(__file__).parent.parent / "data" / "measures.tsv"
 
