@@ -123,6 +123,7 @@ def heading_for(text: str, offset: int) -> str:
 
 
 CREDITS = "credits"  # ``part`` of a chunk holding a byline or photo caption (indexed after the body)
+CREDIT_HEADINGS = {"byline": "署名", "captions": "图片说明"}  # the sections of the credit text after a body
 
 
 def is_credit(chunk_id: str) -> bool:
@@ -159,22 +160,21 @@ def split_document(doc: Document, *, size: int = 300) -> list[Document]:
     else:
         spans = chunk_spans(text, size=size)
     credits = credit_spans(whole, body_end) if body_end < len(whole) else []
+    parts = [""] * len(spans) + [CREDITS] * len(credits)
     spans = spans + credits
-    text = whole
     seen: dict[str, int] = {}
     chunks = []
-    for n, span in enumerate(spans):
-        body = text[span.start : span.end]
-        credit = n >= len(spans) - len(credits)
-        cid = chunk_id(doc.metadata["doc_id"], body, prefix=CREDITS if credit else "")
+    for n, (span, part) in enumerate(zip(spans, parts, strict=True)):
+        body = whole[span.start : span.end]
+        cid = chunk_id(doc.metadata["doc_id"], body, prefix=part)
         seen[cid] = seen.get(cid, -1) + 1
         if seen[cid]:
-            cid = chunk_id(doc.metadata["doc_id"], body, seen[cid], prefix=CREDITS if credit else "")
+            cid = chunk_id(doc.metadata["doc_id"], body, seen[cid], prefix=part)
         meta = dict(doc.metadata)
-        meta.update(chunk_id=cid, start=span.start, end=span.end, heading=heading_for(text, span.start),
+        meta.update(chunk_id=cid, start=span.start, end=span.end, heading=heading_for(whole, span.start),
                     doc_chunks=len(spans))
-        if credit:
-            meta["part"] = CREDITS
+        if part:
+            meta["part"] = part
         elif kind:  # the article and where it sits: cited, embedded and keyword-indexed with the text
             meta.update(cited_title=title, article_path=units[n].path, article=units[n].article)
         chunks.append(Document(page_content=body, metadata=meta, id=cid))

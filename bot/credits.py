@@ -21,9 +21,9 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from bot.chunking import CREDITS
+from bot.chunking import CREDIT_HEADINGS, CREDITS
 from bot.citations import Claim
-from bot.text import is_cjk
+from bot.text import is_cjk, read_table
 
 DATA = Path(__file__).parent / "data" / "credits.tsv"
 _SECTION_HEAD = re.compile(r"\A\s*#{1,6}[^\n]*\n+")
@@ -32,31 +32,34 @@ _CAPTION_MARK = re.compile(r"\A[▲▼◀▶►◄△▽←→↑↓●■◆★
 
 @dataclass(frozen=True)
 class Words:
-    """The data file, read: ask and object words by kind, and the credit forms of a caption."""
+    """The data file, read: ask, object and said words as one pattern per kind, and the credit forms of a caption."""
 
-    asks: dict[str, tuple[str, ...]]
-    objects: dict[str, tuple[str, ...]]
+    asks: dict[str, re.Pattern[str]]
+    objects: dict[str, re.Pattern[str]]
+    said: dict[str, re.Pattern[str]]
     forms: dict[str, tuple[re.Pattern[str], ...]]
-    said: dict[str, tuple[str, ...]]
+    every: re.Pattern[str]  # any ask or object word: what ``subject`` takes out of a question
+
+
+def _pattern(entries: Sequence[str]) -> re.Pattern[str]:
+    """Any of ``entries``: a Chinese one anywhere, an English one as whole words (longest first)."""
+    alts = [re.escape(e) if is_cjk(e) else rf"\b{re.escape(e)}\b" for e in sorted(set(entries), key=len, reverse=True)]
+    return re.compile("|".join(alts), re.I)
 
 
 @cache
 def words(path: Path = DATA) -> Words:
-    asks: dict[str, list[str]] = {}
-    objects: dict[str, list[str]] = {}
-    said: dict[str, list[str]] = {}
+    groups: dict[str, dict[str, list[str]]] = {"ask": {}, "object": {}, "said": {}}
     forms: dict[str, list[re.Pattern[str]]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, entry = line.split("\t")[:2]
+    for kind, entry, *_ in read_table(path):
         group, _, name = kind.partition(":")
         if group == "credit":
             forms.setdefault(name, []).append(re.compile(entry))
         else:
-            {"ask": asks, "object": objects, "said": said}[group].setdefault(name, []).append(entry.lower())
-    return Words({k: tuple(v) for k, v in asks.items()}, {k: tuple(v) for k, v in objects.items()},
-                 {k: tuple(v) for k, v in forms.items()}, {k: tuple(v) for k, v in said.items()})
+            groups[group].setdefault(name, []).append(entry.lower())
+    pattern = {g: {k: _pattern(v) for k, v in kinds.items()} for g, kinds in groups.items()}
+    every = _pattern([e for g in ("ask", "object") for es in groups[g].values() for e in es])
+    return Words(pattern["ask"], pattern["object"], pattern["said"], {k: tuple(v) for k, v in forms.items()}, every)
 
 
 def _plain(text: str) -> str:
@@ -64,40 +67,25 @@ def _plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def _has(text: str, entries: Sequence[str]) -> bool:
-    for entry in entries:
-        if is_cjk(entry):
-            if entry in text:
-                return True
-        elif re.search(rf"\b{re.escape(entry)}\b", text):
-            return True
-    return False
-
-
 def asked(question: str) -> str | None:
     """The credit a question asks for — ``author``, ``photographer``, ``source`` or ``outlet`` — or None."""
     text = _plain(question)
     w = words()
-    image, document = _has(text, w.objects["image"]), _has(text, w.objects["document"])
-    if _has(text, w.asks["photographer"]):
+    image, document = w.objects["image"].search(text), w.objects["document"].search(text)
+    if w.asks["photographer"].search(text):
         return "photographer"
-    if _has(text, w.asks["source"]) and (image or document):
+    if w.asks["source"].search(text) and (image or document):
         return "source" if image else "outlet"
-    if _has(text, w.asks["author"]) and not image:
+    if w.asks["author"].search(text) and not image:
         return "author"
-    if _has(text, w.asks["outlet"]) and document:
+    if w.asks["outlet"].search(text) and document:
         return "outlet"
     return None
 
 
 def subject(question: str) -> str:
     """The question without its credit words: what it says about the picture or the document."""
-    w = words()
-    text = _plain(question)
-    entries = sorted({e for group in (w.asks, w.objects) for es in group.values() for e in es}, key=len, reverse=True)
-    for entry in entries:
-        text = re.sub(re.escape(entry) if is_cjk(entry) else rf"(?i)\b{re.escape(entry)}\b", " ", text)
-    return text
+    return words().every.sub(" ", _plain(question))
 
 
 @dataclass(frozen=True)
@@ -119,7 +107,7 @@ def lines(chunks: Sequence[Document]) -> list[Line]:
         text = _SECTION_HEAD.sub("", chunk.page_content).strip()
         if not text:
             continue
-        if chunk.metadata.get("heading") == "署名":
+        if chunk.metadata.get("heading") == CREDIT_HEADINGS["byline"]:
             out.append(Line(n, text, str(chunk.metadata.get("title", "")), "byline"))
             continue
         about, credit = _caption(_CAPTION_MARK.sub("", text))
@@ -171,7 +159,7 @@ def tells(kind: str, sentence: str) -> bool:
     """Whether a body sentence can tell the credit asked: one that answers "who took the photo" says it was taken
     (``said:photographer`` in the data file); the other credits are not checked."""
     said = words().said.get(kind)
-    return said is None or _has(_plain(sentence), said)
+    return said is None or bool(said.search(_plain(sentence)))
 
 
 def not_given_lead(*, cross: bool) -> str:

