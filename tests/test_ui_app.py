@@ -183,7 +183,7 @@ def test_english_interface(app_env):
     examples = [b.label for b in at.button if b.key and b.key.startswith("suggest-")]
     assert len(examples) == 3 and all(re.match(r"[A-Z][a-z]+ ", label) for label in examples)  # English examples
     status = texts(at.sidebar.caption)
-    assert "1 document · 12 chunks" in status and "1 documents" not in status
+    assert "1 document · 16 chunks" in status and "1 documents" not in status
     next(b for b in at.button if b.key == "suggest-1").click()
     rerun(at)
     assert "pqa-refusal" not in answers(at)[-1]  # an English example is answered

@@ -152,7 +152,7 @@ def test_browser_chat_answers_with_a_citation(tmp_path, embed_cache_dir):
         box = page.locator("textarea[data-testid=stChatInputTextArea]")
         box.wait_for(timeout=60_000)
         page.get_by_text("可以这样问").wait_for(timeout=180_000)  # the first index build is done
-        page.locator("[data-testid=stSidebar]").get_by_text("文档 1 篇 · 片段 12 个").wait_for(timeout=30_000)
+        page.locator("[data-testid=stSidebar]").get_by_text("文档 1 篇 · 片段 16 个").wait_for(timeout=30_000)
 
         box.fill(REWARD_Q)
         box.press("Enter")
