@@ -1086,3 +1086,14 @@ def test_a_bare_noun_carries_the_qualifier_of_the_sentence_before(tmp_path, ques
     texts = ["2022年，全市软件产业规模为600亿元，位列全国第七。2023年上半年产业规模达300亿元，同比增长20%。",
              "全市硬件产业加快发展，新建工厂两座。"]
     assert unmet_of(tmp_path, texts, question, quoting="300亿元", kind="subject") == missing
+
+
+@pytest.mark.parametrize(("question", "quoting", "missing"), [
+    ("Where did the city's software industry rank nationally by scale in the first half of 2023?", "300亿元", ["rank"]),
+    ("Where did the city's software industry rank nationally by scale in 2022?", "第七", []),
+    ("What rank did the city's software industry hold nationally in 2022?", "第七", []),
+])
+def test_an_english_rank_asked_needs_an_ordinal(tmp_path, question, quoting, missing):
+    """The English side of the ranking check: a place in an order is not answered by the half year's size."""
+    texts = ["2022年，全市软件产业规模为600亿元，位列全国第七。", "2023年上半年，全市软件产业规模达300亿元，同比增长20%。"]
+    assert unmet_of(tmp_path, texts, question, quoting=quoting, kind="unit") == missing

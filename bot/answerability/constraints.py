@@ -302,6 +302,7 @@ def unmet(r: Ranking) -> list[Unmet]:
         out.extend(_english_negated(r, sent))
         out.extend(_english_place_outside(r, sent))
         out.extend(_english_modifier(r, sent, chunk))
+        out.extend(_english_rank(r, sent))
     # a count asked for in a measure word (几台, 多少年) that the sentence does not state in that unit: 几年 answered
     # by a sentence that only says 835家; a loose one (多少人) only when the retrieved passages do count in it
     for count in asked_units(r.question):
@@ -1237,6 +1238,19 @@ _COUNT_OF_PEOPLE = re.compile(rf"{_NUMERAL}{_MAGNITUDE}\s*(?:人|名|位|人次)
 _COUNT_STATED = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?{_MAGNITUDE}\s*(?![\d.,]|[万亿千百]*\s*(?:元|块|美元|%|％|年|月|日|号|点|时))|[一二三四五六七八九十两]+[个项家名位座方类种条批]")
 # what "how many" may count in money, shares or time themselves
 _NOT_COUNTED = frozenset("yuan dollars euros percent percentage years months days times".split())
+
+
+# an English question that asks for a place in an order: "where did X rank", "what rank", "ranked where"
+_ASKS_RANK_EN = re.compile(r"\bwhere\b[^?,;]*\brank(?:ed|s)?\b|\bwhat (?:rank|ranking|place)\b|\brank(?:ed)? where\b",
+                           re.I)
+
+
+def _english_rank(r: Ranking, sent: str) -> list[Unmet]:
+    """The English side of the ranking check: a place asked ("where did the AI industry rank nationally") needs an
+    ordinal in the sentence (第七, 前十名, 首位); a sentence that only gives the size does not answer it."""
+    if not _ASKS_RANK_EN.search(unicodedata.normalize("NFKC", r.question)) or _ORDINAL.search(sent):
+        return []
+    return [Unmet("unit", "rank")]
 
 
 def _english_count(r: Ranking, near: str) -> list[Unmet]:
