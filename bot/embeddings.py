@@ -58,6 +58,7 @@ class E5Embeddings(Embeddings):
                  model_dir: Path | None = None) -> None:
         self._model = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()  # the shared model's, once loaded
         self._batch_size = batch_size
         self._cache = _VectorCache(cache_path) if cache_path else None
         self._queries = _MemoryCache(QUERY_CACHE_SIZE)
@@ -69,7 +70,7 @@ class E5Embeddings(Embeddings):
     def _get_model(self):
         with self._lock:
             if self._model is None:
-                self._model, self.runtime_name = _load_runtime(self._runtime, self._model_dir)
+                self._model, self.runtime_name, self._run_lock = _shared_runtime(self._runtime, self._model_dir)
             return self._model
 
     def load_in_background(self) -> None:
@@ -92,7 +93,7 @@ class E5Embeddings(Embeddings):
     def _encode(self, texts: Sequence[str], *, is_query: bool) -> np.ndarray:
         model = self._get_model()
         clipped = [model_safe(t[:_MAX_CHARS]) or " " for t in texts]  # the guard stays in front of the runtime
-        with self._lock:  # the C engine is not re-entrant; both runtimes use all cores for one call
+        with self._run_lock:  # the C engine is not re-entrant; both runtimes use all cores for one call
             return np.asarray(model.encode(clipped, is_query), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -166,6 +167,22 @@ class E5Embeddings(Embeddings):
         from bot.answerability.reader import reader
 
         return reader(self._model_dir).probabilities(question, passages)
+
+
+_MODELS: dict[tuple[str, Path], tuple[object, str, threading.Lock]] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _shared_runtime(runtime: Runtime, model_dir: Path) -> tuple[object, str, threading.Lock]:
+    """The process's model for ``runtime`` and ``model_dir``, its runtime's name and the lock its calls take: every
+    embedder of a process (the engines of a test suite, a benchmark's) shares one copy of the weights, the runtime's
+    thread pool and its memory arena instead of each holding its own."""
+    key = (runtime, model_dir.resolve())
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            model, name = _load_runtime(runtime, model_dir)
+            _MODELS[key] = (model, name, threading.Lock())
+        return _MODELS[key]
 
 
 def _load_runtime(runtime: Runtime, model_dir: Path) -> tuple[object, str]:

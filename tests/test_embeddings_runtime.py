@@ -140,3 +140,14 @@ def test_an_ingested_passage_vector_does_not_depend_on_the_other_passages(tmp_pa
     assert len(texts) > 8  # more than the solo limit of question time
     assert np.array_equal(many.embed_passages(texts)[:10], fewer.embed_passages(texts[:10]))
     assert many.runtime_name == "onnxruntime"
+
+
+def test_embedders_of_one_process_share_one_model(tmp_path):
+    """Every engine of a process (a test suite's, a benchmark's) uses one copy of the weights and one thread pool:
+    a second embedder on the same model folder loads nothing, one on another folder loads its own."""
+    first = E5Embeddings(cache_path=tmp_path / "a.sqlite3")
+    second = E5Embeddings(cache_path=tmp_path / "b.sqlite3")
+    elsewhere = E5Embeddings(cache_path=tmp_path / "other" / "c.sqlite3")
+    assert first._get_model() is second._get_model()
+    assert elsewhere._get_model() is not first._get_model()
+    assert np.array_equal(first.embed_query_array("问题"), second.embed_query_array("问题"))
